@@ -1,0 +1,67 @@
+"""Who may see and change what. Every view fetches objects through these helpers, so none forgets a check.
+
+Outsiders get 404 (a project's existence is not disclosed); members without the right role get 403.
+"""
+from django.db.models import QuerySet
+from django.http import Http404
+from rest_framework.exceptions import PermissionDenied
+
+from .models import Annotation, Project, ProjectMember, Role, Task
+
+MANAGE = frozenset({Role.MANAGER})
+REVIEW = frozenset({Role.MANAGER, Role.REVIEWER})
+
+
+def is_admin(user) -> bool:
+    return bool(user.is_superuser or user.is_staff)
+
+
+def projects_for(user) -> QuerySet[Project]:
+    projects = Project.objects.all()
+    if is_admin(user):
+        return projects
+    return projects.filter(members__user=user)
+
+
+def role_in(user, project: Project) -> str | None:
+    """The user's role in the project; staff act as managers everywhere."""
+    if is_admin(user):
+        return Role.MANAGER
+    return ProjectMember.objects.filter(project=project, user=user).values_list("role", flat=True).first()
+
+
+def get_project_for(user, project_id, *, roles: frozenset | None = None) -> Project:
+    project = Project.objects.filter(pk=project_id).first()
+    role = role_in(user, project) if project else None
+    if role is None:
+        raise Http404("No project with that id among yours.")
+    if roles is not None and role not in roles:
+        raise PermissionDenied(f"This needs the {' or '.join(sorted(roles))} role in project {project.pk}; you are {role}.")
+    project.user_role = role
+    return project
+
+
+def get_task_for(user, task_id) -> Task:
+    task = Task.objects.select_related("project").filter(pk=task_id).first()
+    if task is None or role_in(user, task.project) is None:
+        raise Http404("No task with that id in your projects.")
+    task.project.user_role = role_in(user, task.project)
+    return task
+
+
+def visible_annotations(user, project: Project, annotations: QuerySet[Annotation]) -> QuerySet[Annotation]:
+    """Managers and reviewers see every annotation; an annotator sees only their own."""
+    role = getattr(project, "user_role", None) or role_in(user, project)
+    if role in REVIEW:
+        return annotations
+    return annotations.filter(completed_by=user)
+
+
+def get_annotation_for(user, annotation_id, *, write: bool = False) -> Annotation:
+    annotation = Annotation.objects.select_related("task", "project").filter(pk=annotation_id).first()
+    role = role_in(user, annotation.project) if annotation else None
+    if role is None or (role not in REVIEW and annotation.completed_by_id != user.pk):
+        raise Http404("No annotation with that id that you may see.")
+    if write and role != Role.MANAGER and annotation.completed_by_id != user.pk:
+        raise PermissionDenied("Only the annotation's author or a project manager may change it.")
+    return annotation

@@ -1,0 +1,225 @@
+"""The project managers' admin: projects with progress, members, tasks, annotations, predictions, file import.
+
+Non-superusers see only the projects they manage, and the rows inside them.
+"""
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from . import services, task_import
+from .importing import ImportError_
+from .label_config import LabelConfigError, ResultError, parse_label_config, validate_result
+from .models import Annotation, Prediction, Project, ProjectMember, Role, Task
+
+
+def managed_projects(request):
+    projects = Project.objects.all()
+    if request.user.is_superuser:
+        return projects
+    return projects.filter(members__user=request.user, members__role=Role.MANAGER)
+
+
+class ManagedRowsMixin:
+    """Limit a project-owned model's rows to the projects the admin user manages."""
+
+    project_lookup = "project"
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(**{f"{self.project_lookup}__in": managed_projects(request)})
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = "__all__"
+        widgets = {"label_config": forms.Textarea(attrs={"rows": 14, "cols": 100, "style": "font-family: monospace"})}
+
+    def clean_label_config(self):
+        value = self.cleaned_data["label_config"]
+        try:
+            parse_label_config(value)
+        except LabelConfigError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return value
+
+
+class MemberInline(admin.TabularInline):
+    model = ProjectMember
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="JSON, JSONL, CSV, TSV, TXT, an image, or a ZIP of images.")
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    form = ProjectForm
+    inlines = [MemberInline]
+    list_display = ["title", "task_count", "finished_task_count", "progress", "annotation_count", "overlap", "created_at"]
+    search_fields = ["title"]
+    readonly_fields = ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link"]
+    actions = ["recount"]
+
+    def get_queryset(self, request):
+        return managed_projects(request)
+
+    @admin.display(description="finished")
+    def progress(self, project: Project) -> str:
+        if not project.task_count:
+            return "-"
+        return f"{100 * project.finished_task_count / project.task_count:.0f}%"
+
+    @admin.display(description="import tasks")
+    def import_link(self, project: Project) -> str:
+        if not project.pk:
+            return "Save the project first."
+        return format_html('<a class="button" href="{}">Import a file…</a>', reverse("admin:projects_project_import", args=[project.pk]))
+
+    def save_model(self, request, project, form, change):
+        if not change:
+            project.created_by = request.user
+        super().save_model(request, project, form, change)
+        if not change:
+            ProjectMember.objects.get_or_create(project=project, user=request.user, defaults={"role": Role.MANAGER})
+        elif "overlap" in form.changed_data:
+            services.refresh_finished_tasks(project)
+
+    @admin.action(description="Recount tasks, finished tasks and annotations")
+    def recount(self, request, queryset):
+        for project in queryset:
+            services.recount_project(project)
+        self.message_user(request, f"Recounted {queryset.count()} project(s).")
+
+    def get_urls(self):
+        extra = [path("<int:project_id>/import/", self.admin_site.admin_view(self.import_view), name="projects_project_import")]
+        return extra + super().get_urls()
+
+    def import_view(self, request, project_id: int):
+        project = managed_projects(request).filter(pk=project_id).first()
+        if project is None:
+            messages.error(request, "No such project among those you manage.")
+            return redirect("admin:projects_project_changelist")
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                outcome = task_import.start_import(project=project, user=request.user, uploads=[form.cleaned_data["file"]])
+            except (ImportError_, LabelConfigError) as exc:
+                form.add_error("file", str(exc))
+            else:
+                if outcome.job is not None:
+                    messages.info(request, f"Importing {outcome.job.progress_total} tasks in the background (job {outcome.job.pk}).")
+                    return redirect("admin:workers_job_change", outcome.job.pk)
+                counts = outcome.counts
+                messages.success(request, f"Imported {counts.task_count} tasks, {counts.annotation_count} annotations, {counts.prediction_count} predictions.")
+                return redirect("admin:projects_project_change", project.pk)
+        context = {**self.admin_site.each_context(request), "form": form, "project": project, "opts": self.model._meta, "title": f"Import tasks into {project}"}
+        return render(request, "admin/projects/import.html", context)
+
+
+@admin.register(ProjectMember)
+class ProjectMemberAdmin(ManagedRowsMixin, admin.ModelAdmin):
+    list_display = ["user", "project", "role", "added_at"]
+    list_filter = ["role"]
+    autocomplete_fields = ["user", "project"]
+    search_fields = ["user__username", "project__title"]
+
+
+class AnnotationInline(admin.TabularInline):
+    model = Annotation
+    extra = 0
+    fields = ["completed_by", "was_cancelled", "lead_time", "version", "updated_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+class PredictionInline(admin.TabularInline):
+    model = Prediction
+    extra = 0
+    fields = ["model_version", "score", "created_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(Task)
+class TaskAdmin(ManagedRowsMixin, admin.ModelAdmin):
+    list_display = ["id", "project", "short_data", "annotation_count", "is_finished", "is_gold", "created_at"]
+    list_filter = ["is_finished", "is_gold"]
+    list_select_related = ["project"]
+    raw_id_fields = ["project"]
+    readonly_fields = ["annotation_count", "cancelled_count", "is_finished"]
+    inlines = [AnnotationInline, PredictionInline]
+    show_full_result_count = False
+
+    @admin.display(description="data")
+    def short_data(self, task: Task) -> str:
+        text = str(task.data)
+        return text if len(text) <= 80 else text[:77] + "..."
+
+    def delete_queryset(self, request, queryset):
+        projects = list(Project.objects.filter(pk__in=queryset.values("project_id")))
+        super().delete_queryset(request, queryset)
+        for project in projects:
+            services.recount_project(project)
+
+    def delete_model(self, request, task):
+        super().delete_model(request, task)
+        services.recount_project(task.project)
+
+
+class AnnotationForm(forms.ModelForm):
+    class Meta:
+        model = Annotation
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if "result" in cleaned and not cleaned.get("was_cancelled") and self.instance.pk:
+            try:
+                validate_result(services.project_config(self.instance.project), self.instance.task.data, cleaned["result"])
+            except ResultError as exc:
+                self.add_error("result", str(exc))
+        return cleaned
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(ManagedRowsMixin, admin.ModelAdmin):
+    form = AnnotationForm
+    list_display = ["id", "task", "project", "completed_by", "was_cancelled", "lead_time", "version", "updated_at"]
+    list_filter = ["was_cancelled"]
+    list_select_related = ["project", "completed_by"]
+    raw_id_fields = ["task", "project", "completed_by"]
+    readonly_fields = ["version", "idempotency_key", "created_at", "updated_at"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False  # annotations come from annotators (UI, API) or imports
+
+    def save_model(self, request, annotation, form, change):
+        editable = {"result", "lead_time", "was_cancelled", "cancel_reason"}
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
+        services.update_annotation(annotation=annotation, changes=changes, expected_version=None)
+
+    def delete_model(self, request, annotation):
+        services.delete_annotation(annotation=annotation)
+
+    def delete_queryset(self, request, queryset):
+        projects = list(Project.objects.filter(pk__in=queryset.values("project_id")))
+        super().delete_queryset(request, queryset)
+        for project in projects:
+            services.recount_project(project)
+
+
+@admin.register(Prediction)
+class PredictionAdmin(ManagedRowsMixin, admin.ModelAdmin):
+    list_display = ["id", "task", "project", "model_version", "score", "created_at"]
+    list_filter = ["model_version"]
+    list_select_related = ["project"]
+    raw_id_fields = ["task", "project"]
+    show_full_result_count = False

@@ -1,0 +1,234 @@
+"""REST endpoints. Each view parses and authorises, calls one service, and shapes the answer."""
+import django_filters
+from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from workers import jobs
+from workers.models import Job
+
+from .. import access, services, task_import
+from ..access import MANAGE
+from ..models import Annotation, ProjectMember, Task
+from . import serializers as s
+
+User = get_user_model()
+
+
+class TokenView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=AuthTokenSerializer, responses=inline_serializer("Token", {"token": serializers.CharField()}))
+    def post(self, request):
+        credentials = AuthTokenSerializer(data=request.data, context={"request": request})
+        credentials.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=credentials.validated_data["user"])
+        return Response({"token": token.key})
+
+
+class UserListView(generics.ListCreateAPIView):
+    permission_classes = [IsAdminUser]
+    queryset = User.objects.order_by("id")
+
+    def get_serializer_class(self):
+        return s.UserCreateSerializer if self.request.method == "POST" else s.UserSerializer
+
+    def perform_create(self, serializer):
+        password = serializer.validated_data.pop("password")
+        user = serializer.save()
+        user.set_password(password)
+        user.save(update_fields=["password"])
+
+
+class ProjectListView(generics.ListCreateAPIView):
+    serializer_class = s.ProjectSerializer
+
+    def get_queryset(self):
+        return access.projects_for(self.request.user).order_by("-id")
+
+    def perform_create(self, serializer):
+        if not (access.is_admin(self.request.user) or self.request.user.has_perm("projects.add_project")):
+            raise access.PermissionDenied("Only staff or users allowed to add projects may create one.")
+        data = serializer.validated_data
+        project = services.create_project(creator=self.request.user, **data)
+        project.user_role = "manager"
+        serializer.instance = project
+
+
+class ProjectDetailView(generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = s.ProjectSerializer
+
+    def get_object(self):
+        roles = None if self.request.method == "GET" else MANAGE
+        return access.get_project_for(self.request.user, self.kwargs["pk"], roles=roles)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_project(project=serializer.instance, changes=serializer.validated_data)
+
+
+class MemberListView(generics.ListCreateAPIView):
+    serializer_class = s.MemberSerializer
+    pagination_class = None
+
+    def get_project(self):
+        return access.get_project_for(self.request.user, self.kwargs["pk"], roles=MANAGE)
+
+    def get_queryset(self):
+        return ProjectMember.objects.filter(project=self.get_project()).select_related("user").order_by("id")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.add_member(project=self.get_project(), **serializer.validated_data)
+
+
+class MemberDetailView(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int, user_id: int):
+        project = access.get_project_for(request.user, pk, roles=MANAGE)
+        if not services.remove_member(project=project, user=User(pk=user_id)):
+            return Response({"detail": f"User {user_id} is not a member of project {pk}."}, status=404)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ImportView(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={
+            "application/json": {"type": "array", "items": {"type": "object"}},
+            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
+        },
+        responses={201: s.ImportResultSerializer, 202: s.JobSerializer},
+        description="Import tasks (Label Studio format) from a JSON body or uploaded files. Small imports answer 201 "
+        "with counts; large ones answer 202 with the import job to poll.",
+    )
+    def post(self, request, pk: int):
+        project = access.get_project_for(request.user, pk, roles=MANAGE)
+        uploads = [upload for field in request.FILES for upload in request.FILES.getlist(field)]
+        payload = None
+        if not uploads:
+            if not request.content_type.startswith("application/json") or request.data in ([], {}):
+                raise ValidationError({"detail": "Send tasks as a JSON list in the body, or upload files in the multipart field 'file'."})
+            payload = request.data
+        outcome = task_import.start_import(project=project, user=request.user, uploads=uploads, payload=payload)
+        if outcome.job is not None:
+            return Response(s.JobSerializer(outcome.job).data, status=status.HTTP_202_ACCEPTED, headers={"Location": f"/api/jobs/{outcome.job.pk}/"})
+        return Response(outcome.counts.as_dict(), status=status.HTTP_201_CREATED)
+
+
+class TaskFilter(django_filters.FilterSet):
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    id_after = django_filters.NumberFilter(field_name="id", lookup_expr="gt")
+
+    class Meta:
+        model = Task
+        fields = ["is_finished", "is_gold"]
+
+
+class TaskListView(generics.ListAPIView):
+    serializer_class = s.TaskSerializer
+    filterset_class = TaskFilter
+
+    def get_queryset(self):
+        self.project = access.get_project_for(self.request.user, self.kwargs["pk"])
+        return Task.objects.filter(project=self.project).order_by("id")
+
+    @property
+    def count_hint(self) -> int | None:
+        """Skip COUNT(*) when no filter narrows the list: the project's counter is exact."""
+        narrowing = set(self.request.query_params) - {"page", "page_size"}
+        return None if narrowing else self.project.task_count
+
+
+class TaskDetailView(generics.RetrieveAPIView):
+    serializer_class = s.TaskDetailSerializer
+
+    def get_object(self):
+        task = access.get_task_for(self.request.user, self.kwargs["pk"])
+        annotations = access.visible_annotations(self.request.user, task.project, Annotation.objects.filter(task=task))
+        task.visible_annotations = list(annotations)
+        return task
+
+
+class AnnotationCreateView(APIView):
+    @extend_schema(
+        request=s.AnnotationInputSerializer,
+        responses={201: s.AnnotationSerializer, 200: s.AnnotationSerializer, 409: OpenApiResponse(description="Already annotated")},
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, description="A retry with the same key returns the first annotation.")],
+    )
+    def post(self, request, pk: int):
+        task = access.get_task_for(request.user, pk)
+        body = s.AnnotationInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key") or None
+        if key and len(key) > 128:
+            raise ValidationError({"Idempotency-Key": "at most 128 characters"})
+        annotation, created = services.submit_annotation(task=task, author=request.user, idempotency_key=key, **body.validated_data)
+        return Response(s.AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class AnnotationDetailView(APIView):
+    @extend_schema(responses=s.AnnotationSerializer)
+    def get(self, request, pk: int):
+        return Response(s.AnnotationSerializer(access.get_annotation_for(request.user, pk)).data)
+
+    @extend_schema(request=s.AnnotationPatchSerializer, responses={200: s.AnnotationSerializer, 409: OpenApiResponse(description="Changed meanwhile")})
+    def patch(self, request, pk: int):
+        annotation = access.get_annotation_for(request.user, pk, write=True)
+        body = s.AnnotationPatchSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        changes = dict(body.validated_data)
+        expected = changes.pop("version", None) or _if_match_version(request)
+        updated = services.update_annotation(annotation=annotation, changes=changes, expected_version=expected)
+        return Response(s.AnnotationSerializer(updated).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        services.delete_annotation(annotation=access.get_annotation_for(request.user, pk, write=True))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _if_match_version(request) -> int | None:
+    raw = request.headers.get("If-Match", "").strip().strip('"')
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValidationError({"If-Match": "must be the annotation's version number"})
+    return int(raw)
+
+
+class JobDetailView(generics.RetrieveAPIView):
+    serializer_class = s.JobSerializer
+
+    def get_object(self):
+        return get_job_for(self.request.user, self.kwargs["pk"])
+
+
+class JobCancelView(APIView):
+    @extend_schema(request=None, responses=s.JobSerializer)
+    def post(self, request, pk: int):
+        job = jobs.request_cancel(get_job_for(request.user, pk))
+        return Response(s.JobSerializer(job).data)
+
+
+def get_job_for(user, job_id) -> Job:
+    """A job is visible to whoever started it and to the managers of its project."""
+    job = Job.objects.select_related("project").filter(pk=job_id).first()
+    if job is None:
+        raise access.Http404("No job with that id.")
+    if job.created_by_id != user.pk:
+        try:
+            access.get_project_for(user, job.project_id, roles=MANAGE)
+        except access.PermissionDenied:
+            raise access.Http404("No job with that id.") from None
+    return job
+

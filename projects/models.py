@@ -1,0 +1,125 @@
+"""Projects, their members, tasks, annotations and predictions.
+
+Project counters (tasks, finished tasks, annotations) are kept on the project row and moved with F() updates in
+the same transaction as the change, so listing projects never counts a million-row table.
+"""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Project(models.Model):
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    instructions = models.TextField(blank=True, default="", help_text="Shown to annotators before they start.")
+    label_config = models.TextField(help_text="Label Studio XML: <View>, <Image>/<Text>, <Choices>, <Labels>, <RectangleLabels>, <TextArea>.")
+    overlap = models.PositiveSmallIntegerField(default=1, help_text="How many annotators label each task.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    task_count = models.PositiveIntegerField(default=0, editable=False)
+    finished_task_count = models.PositiveIntegerField(default=0, editable=False)
+    annotation_count = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager", "Manager"
+    ANNOTATOR = "annotator", "Annotator"
+    REVIEWER = "reviewer", "Reviewer"
+
+
+class ProjectMember(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="one_membership_per_user")]
+        indexes = [models.Index(fields=["user", "project"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.project}"
+
+
+class Task(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    data = models.JSONField()
+    meta = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    is_gold = models.BooleanField(default=False)
+    gold_result = models.JSONField(null=True, blank=True, help_text="The known answer of a gold task (result items).")
+    # Moved by the annotation services; a task is finished once it has `overlap` submitted annotations.
+    annotation_count = models.PositiveIntegerField(default=0)
+    cancelled_count = models.PositiveIntegerField(default=0)
+    is_finished = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["project", "id"], name="task_project_id"),
+            models.Index(fields=["project", "is_finished", "id"], name="task_project_finished"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.pk}"
+
+
+class Annotation(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="annotations")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    # Null for annotations imported from another tool, whose authors are not users here.
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="annotations"
+    )
+    result = models.JSONField(default=list)
+    lead_time = models.FloatField(null=True, blank=True, help_text="Seconds the annotator spent on the task.")
+    was_cancelled = models.BooleanField(default=False, help_text="Skipped by the annotator.")
+    cancel_reason = models.CharField(max_length=500, blank=True, default="")
+    version = models.PositiveIntegerField(default=1, help_text="Incremented on every change; stale edits get 409.")
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # One annotation per annotator per task: a double submit or a second tab cannot add another.
+            models.UniqueConstraint(fields=["task", "completed_by"], name="one_annotation_per_annotator"),
+            models.UniqueConstraint(
+                fields=["completed_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="unique_idempotency_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "id"], name="annotation_project_id"),
+            models.Index(fields=["completed_by", "project"], name="annotation_author_project"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Annotation {self.pk} on task {self.task_id}"
+
+
+class Prediction(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="predictions")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    model_version = models.CharField(max_length=200, blank=True, default="")
+    score = models.FloatField(null=True, blank=True)
+    result = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["project", "model_version"], name="prediction_project_version")]
+
+    def __str__(self) -> str:
+        return f"Prediction {self.pk} ({self.model_version})"

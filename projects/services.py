@@ -1,0 +1,192 @@
+"""State changes for projects, members, tasks and annotations. Each function owns its transaction.
+
+Counters on Task and Project move in the same transaction as the rows they count, through F() updates, so
+they stay exact under concurrent submissions and cost nothing to read.
+"""
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from .label_config import LabelConfig, parse_label_config, validate_result
+from .models import Annotation, Project, ProjectMember, Role, Task
+
+
+class Conflict(Exception):
+    """A write based on a stale version of an annotation (HTTP 409)."""
+
+
+class AlreadyAnnotated(Exception):
+    """The annotator already has an annotation on this task (HTTP 409); it is attached."""
+
+    def __init__(self, annotation: Annotation):
+        super().__init__(f"You already annotated task {annotation.task_id}: PATCH /api/annotations/{annotation.pk}/ to change it.")
+        self.annotation = annotation
+
+
+@dataclass
+class ImportCounts:
+    task_count: int = 0
+    annotation_count: int = 0
+    prediction_count: int = 0
+
+    def as_dict(self) -> dict:
+        return {"task_count": self.task_count, "annotation_count": self.annotation_count, "prediction_count": self.prediction_count}
+
+
+def project_config(project: Project) -> LabelConfig:
+    return parse_label_config(project.label_config)
+
+
+@transaction.atomic
+def create_project(*, creator, title: str, label_config: str, description: str = "", instructions: str = "", overlap: int = 1) -> Project:
+    parse_label_config(label_config)
+    project = Project.objects.create(
+        title=title, label_config=label_config, description=description, instructions=instructions,
+        overlap=overlap, created_by=creator,
+    )
+    ProjectMember.objects.create(project=project, user=creator, role=Role.MANAGER)
+    return project
+
+
+@transaction.atomic
+def update_project(*, project: Project, changes: dict) -> Project:
+    if "label_config" in changes:
+        parse_label_config(changes["label_config"])
+    overlap_changed = "overlap" in changes and changes["overlap"] != project.overlap
+    for name, value in changes.items():
+        setattr(project, name, value)
+    project.save(update_fields=[*changes, "updated_at"])
+    if overlap_changed:
+        refresh_finished_tasks(project)
+    return project
+
+
+def refresh_finished_tasks(project: Project) -> None:
+    """Re-derive every task's finished flag after the overlap changed: two set-based UPDATEs and one count."""
+    tasks = Task.objects.filter(project=project)
+    tasks.filter(is_finished=False, annotation_count__gte=project.overlap).update(is_finished=True)
+    tasks.filter(is_finished=True, annotation_count__lt=project.overlap).update(is_finished=False)
+    Project.objects.filter(pk=project.pk).update(finished_task_count=tasks.filter(is_finished=True).count())
+
+
+def recount_project(project: Project) -> None:
+    """Recompute every counter from the rows (after bulk deletes in the admin, or to repair drift)."""
+    with transaction.atomic():
+        Task.objects.filter(project=project).update(
+            annotation_count=_annotations_per_task(was_cancelled=False),
+            cancelled_count=_annotations_per_task(was_cancelled=True),
+        )
+        refresh_finished_tasks(project)
+        Project.objects.filter(pk=project.pk).update(
+            task_count=Task.objects.filter(project=project).count(),
+            annotation_count=Annotation.objects.filter(project=project, was_cancelled=False).count(),
+        )
+
+
+def _annotations_per_task(*, was_cancelled: bool):
+    per_task = (
+        Annotation.objects.filter(task=OuterRef("pk"), was_cancelled=was_cancelled)
+        .order_by().values("task").annotate(total=Count("id")).values("total")
+    )
+    return Coalesce(Subquery(per_task), 0)
+
+
+def add_member(*, project: Project, user, role: str) -> ProjectMember:
+    member, _ = ProjectMember.objects.update_or_create(project=project, user=user, defaults={"role": role})
+    return member
+
+
+def remove_member(*, project: Project, user) -> bool:
+    deleted, _ = ProjectMember.objects.filter(project=project, user=user).delete()
+    return bool(deleted)
+
+
+def submit_annotation(
+    *, task: Task, author, result: list, lead_time: float | None = None, was_cancelled: bool = False,
+    cancel_reason: str = "", idempotency_key: str | None = None,
+) -> tuple[Annotation, bool]:
+    """Store an annotator's annotation; answer (annotation, created).
+
+    A retry with the same idempotency key returns the first annotation. A second annotation by the same author
+    on the same task raises AlreadyAnnotated; the database's unique constraints are the last guard for both.
+    """
+    if idempotency_key:
+        earlier = Annotation.objects.filter(completed_by=author, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier, False
+    if not was_cancelled:
+        validate_result(project_config(task.project), task.data, result)
+    try:
+        with transaction.atomic():
+            annotation = Annotation.objects.create(
+                task=task, project_id=task.project_id, completed_by=author, result=result or [],
+                lead_time=lead_time, was_cancelled=was_cancelled, cancel_reason=cancel_reason, idempotency_key=idempotency_key,
+            )
+            _move_task_counters(task.pk, submitted=0 if was_cancelled else 1, cancelled=1 if was_cancelled else 0)
+    except IntegrityError:
+        existing = _existing_annotation(task, author, idempotency_key)
+        if existing is None:
+            raise
+        if idempotency_key and existing.idempotency_key == idempotency_key:
+            return existing, False
+        raise AlreadyAnnotated(existing) from None
+    return annotation, True
+
+
+def _existing_annotation(task: Task, author, idempotency_key: str | None) -> Annotation | None:
+    if idempotency_key:
+        keyed = Annotation.objects.filter(completed_by=author, idempotency_key=idempotency_key).first()
+        if keyed is not None:
+            return keyed
+    return Annotation.objects.filter(task=task, completed_by=author).first()
+
+
+def update_annotation(*, annotation: Annotation, changes: dict, expected_version: int | None) -> Annotation:
+    """Apply a PATCH. With expected_version, a concurrent change since that version raises Conflict."""
+    with transaction.atomic():
+        current = Annotation.objects.select_for_update().select_related("task", "project").get(pk=annotation.pk)
+        if expected_version is not None and expected_version != current.version:
+            raise Conflict(
+                f"Annotation {current.pk} changed since you loaded it (you have version {expected_version}, "
+                f"it is at version {current.version}); reload it and apply your edit again."
+            )
+        was_cancelled = changes.get("was_cancelled", current.was_cancelled)
+        if "result" in changes and not was_cancelled:
+            validate_result(project_config(current.project), current.task.data, changes["result"])
+        moved = int(current.was_cancelled) - int(was_cancelled)
+        for name, value in changes.items():
+            setattr(current, name, value)
+        current.version = F("version") + 1
+        current.save(update_fields=[*changes, "version", "updated_at"])
+        if moved:
+            _move_task_counters(current.task_id, submitted=moved, cancelled=-moved)
+        current.refresh_from_db()
+        return current
+
+
+def delete_annotation(*, annotation: Annotation) -> None:
+    with transaction.atomic():
+        deleted, _ = Annotation.objects.filter(pk=annotation.pk).delete()
+        if deleted:
+            cancelled = 1 if annotation.was_cancelled else 0
+            _move_task_counters(annotation.task_id, submitted=cancelled - 1, cancelled=-cancelled)
+
+
+def _move_task_counters(task_id: int, *, submitted: int, cancelled: int) -> None:
+    """Add to a task's counters, flip its finished flag at the overlap, and move its project's counters."""
+    task = Task.objects.select_for_update().select_related("project").only(
+        "annotation_count", "cancelled_count", "is_finished", "project__overlap"
+    ).get(pk=task_id)
+    task.annotation_count += submitted
+    task.cancelled_count += cancelled
+    finished = task.annotation_count >= task.project.overlap
+    finished_delta = int(finished) - int(task.is_finished)
+    task.is_finished = finished
+    task.save(update_fields=["annotation_count", "cancelled_count", "is_finished", "updated_at"])
+    if submitted or finished_delta:
+        Project.objects.filter(pk=task.project_id).update(
+            annotation_count=F("annotation_count") + submitted,
+            finished_task_count=F("finished_task_count") + finished_delta,
+        )

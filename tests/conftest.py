@@ -1,0 +1,166 @@
+"""Shared fixtures: named users (manager, annotator, outsider, staff), API clients, projects, a worker process."""
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from projects import services
+from projects.models import Role
+from workers.models import Job
+
+TEXT_CONFIG = """<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text" choice="single">
+    <Choice value="Positive" hotkey="p"/><Choice value="Negative"/><Choice value="Neutral"/>
+  </Choices>
+  <Labels name="entities" toName="text"><Label value="PER"/><Label value="LOC"/><Label value="ORG"/></Labels>
+</View>"""
+
+IMAGE_CONFIG = """<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image"><Label value="Face"/><Label value="Person"/></RectangleLabels>
+</View>"""
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str, **extra):
+        return get_user_model().objects.create_user(username=username, password="a-long-password-1", **extra)
+
+    return make
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user("manager", email="manager@example.com")
+
+
+@pytest.fixture
+def annotator(make_user):
+    return make_user("annotator")
+
+
+@pytest.fixture
+def other_annotator(make_user):
+    return make_user("other_annotator")
+
+
+@pytest.fixture
+def outsider(make_user):
+    return make_user("outsider")
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("staff", is_staff=True)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def api():
+    return client_for
+
+
+@pytest.fixture
+def text_project(manager, annotator, other_annotator):
+    project = services.create_project(creator=manager, title="Reviews", label_config=TEXT_CONFIG)
+    services.add_member(project=project, user=annotator, role=Role.ANNOTATOR)
+    services.add_member(project=project, user=other_annotator, role=Role.ANNOTATOR)
+    return project
+
+
+@pytest.fixture
+def image_project(manager, annotator):
+    project = services.create_project(creator=manager, title="Faces", label_config=IMAGE_CONFIG)
+    services.add_member(project=project, user=annotator, role=Role.ANNOTATOR)
+    return project
+
+
+def worker_database_url() -> str:
+    """A URL for the test database pytest-django created, for a worker in another process."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """A real `celery worker` in its own process, sharing the test database and broker."""
+
+    def __init__(self):
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "DATABASE_URL": worker_database_url(), "DB_CONN_MAX_AGE": "0"}
+        self.log_path = os.path.join(settings.VAR_DIR, f"worker-{time.monotonic_ns()}.log")
+        self.log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "labeler", "worker", "--pool=solo", "--queues=default,ml",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
+             f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"celery worker exited with {self.process.returncode}; see {self.log.name}")
+            with open(self.log_path, "rb") as log:
+                if b" ready." in log.read():
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"celery worker did not answer a ping in 30 s; see {self.log.name}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or an OOM killer would."""
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def worker_process(django_db_setup, django_db_blocker):
+    from labeler.celery import app
+
+    app.control.purge()
+    worker = WorkerProcess()
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def worker(worker_process, transactional_db):
+    """A running worker; tests that use it commit their rows so the worker can see them."""
+    if worker_process.process.poll() is not None:
+        worker_process.start()
+    return worker_process
+
+
+def wait_for_job(job_id: int, timeout: float = 60) -> Job:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = Job.objects.get(pk=job_id)
+        if job.is_finished:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s: {job.status} {job.progress_done}/{job.progress_total}")
