@@ -7,5 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="frontend/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("data/upload/<int:project_id>/<path:name>", views.uploaded_file, name="uploaded-file"),
+    path("data/upload/<int:project_id>/<str:name>", views.UploadedFileView.as_view(), name="uploaded-file"),
 ]

@@ -4,6 +4,8 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from drf_spectacular.utils import extend_schema
+from rest_framework.views import APIView
 
 from projects import access
 from projects.task_import import UPLOAD_PREFIX
@@ -15,14 +17,19 @@ def home(request):
     return render(request, "frontend/home.html", {"projects": projects})
 
 
-@login_required
-def uploaded_file(request, project_id: int, name: str):
-    access.get_project_for(request.user, project_id)
-    try:
-        stored = default_storage.open(f"{UPLOAD_PREFIX}/{project_id}/{name}", "rb")
-    except (FileNotFoundError, SuspiciousFileOperation):
-        raise Http404("No such file in this project.") from None
-    response = FileResponse(stored)
-    response["Cache-Control"] = "private, max-age=86400"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+class UploadedFileView(APIView):
+    """An uploaded task file, for the project's members: browser sessions and API tokens alike."""
+
+    @extend_schema(exclude=True)
+    def get(self, request, project_id: int, name: str):
+        access.get_project_for(request.user, project_id)
+        if name in {".", ".."} or "/" in name or "\\" in name:
+            raise Http404("No such file in this project.")  # never step out of the project's folder
+        try:
+            stored = default_storage.open(f"{UPLOAD_PREFIX}/{project_id}/{name}", "rb")
+        except (FileNotFoundError, SuspiciousFileOperation):
+            raise Http404("No such file in this project.") from None
+        response = FileResponse(stored)
+        response["Cache-Control"] = "private, max-age=86400"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

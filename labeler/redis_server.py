@@ -32,14 +32,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    """Start redis-server on a free loopback port; return the process and its URL once it answers."""
+def start_embedded_redis(data_dir: Path, *, persist: bool = False) -> tuple[subprocess.Popen, str]:
+    """Start redis-server on a free loopback port; return the process and its URL once it answers.
+
+    With persist, an append-only file in data_dir keeps queued jobs across restarts of `make run`. The server
+    gets its own session, so a terminal's Ctrl-C reaches it only through whoever started it, after the
+    workers that still talk to it have stopped.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     process = subprocess.Popen(
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(data_dir), "--logfile", str(data_dir / "redis.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "yes" if persist else "no", "--dir", str(data_dir), "--logfile", str(data_dir / "redis.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -2,9 +2,11 @@
 
 Outsiders get 404 (a project's existence is not disclosed); members without the right role get 403.
 """
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
+
+from workers.models import Job
 
 from .models import Annotation, Project, ProjectMember, Role, Task
 
@@ -13,7 +15,9 @@ REVIEW = frozenset({Role.MANAGER, Role.REVIEWER})
 
 
 def is_admin(user) -> bool:
-    return bool(user.is_superuser or user.is_staff)
+    """Superusers act as managers of every project. Staff status alone only opens the admin: a project
+    manager needs it to log in there, and it must not widen what they see through the API."""
+    return bool(user.is_superuser)
 
 
 def projects_for(user) -> QuerySet[Project]:
@@ -23,8 +27,16 @@ def projects_for(user) -> QuerySet[Project]:
     return projects.filter(members__user=user)
 
 
+def projects_with_role(user) -> QuerySet[Project]:
+    """The user's projects, each annotated with `user_role` as role_in would answer it."""
+    if is_admin(user):
+        return projects_for(user).annotate(user_role=Value(Role.MANAGER))
+    own_role = ProjectMember.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
+    return projects_for(user).annotate(user_role=Subquery(own_role))
+
+
 def role_in(user, project: Project) -> str | None:
-    """The user's role in the project; staff act as managers everywhere."""
+    """The user's role in the project; superusers act as managers everywhere."""
     if is_admin(user):
         return Role.MANAGER
     return ProjectMember.objects.filter(project=project, user=user).values_list("role", flat=True).first()
@@ -43,9 +55,10 @@ def get_project_for(user, project_id, *, roles: frozenset | None = None) -> Proj
 
 def get_task_for(user, task_id) -> Task:
     task = Task.objects.select_related("project").filter(pk=task_id).first()
-    if task is None or role_in(user, task.project) is None:
+    role = role_in(user, task.project) if task else None
+    if role is None:
         raise Http404("No task with that id in your projects.")
-    task.project.user_role = role_in(user, task.project)
+    task.project.user_role = role
     return task
 
 
@@ -65,3 +78,11 @@ def get_annotation_for(user, annotation_id, *, write: bool = False) -> Annotatio
     if write and role != Role.MANAGER and annotation.completed_by_id != user.pk:
         raise PermissionDenied("Only the annotation's author or a project manager may change it.")
     return annotation
+
+
+def get_job_for(user, job_id) -> Job:
+    """A job is visible to whoever started it and to the managers of its project; to anyone else it does not exist."""
+    job = Job.objects.select_related("project").filter(pk=job_id).first()
+    if job is None or (job.created_by_id != user.pk and role_in(user, job.project) != Role.MANAGER):
+        raise Http404("No job with that id.")
+    return job

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from . import services, task_import
 from .importing import ImportError_
-from .label_config import LabelConfigError, ResultError, parse_label_config, validate_result
+from .label_config import LabelConfigError, ResultError, parse_label_config, validate_result, validate_task_data
 from .models import Annotation, Prediction, Project, ProjectMember, Role, Task
 
 
@@ -22,7 +22,7 @@ def managed_projects(request):
 
 
 class ManagedRowsMixin:
-    """Limit a project-owned model's rows to the projects the admin user manages."""
+    """Limit a project-owned model's rows, and the projects and tasks its forms accept, to those the user manages."""
 
     project_lookup = "project"
 
@@ -31,6 +31,14 @@ class ManagedRowsMixin:
         if request.user.is_superuser:
             return rows
         return rows.filter(**{f"{self.project_lookup}__in": managed_projects(request)})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Without this a manager could point a row (a membership!) at any project by typing its id.
+        if db_field.name == "project":
+            kwargs["queryset"] = managed_projects(request)
+        elif db_field.name == "task":
+            kwargs["queryset"] = Task.objects.filter(project__in=managed_projects(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ProjectForm(forms.ModelForm):
@@ -103,7 +111,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def import_view(self, request, project_id: int):
         project = managed_projects(request).filter(pk=project_id).first()
-        if project is None:
+        if project is None or not self.has_change_permission(request, project):
             messages.error(request, "No such project among those you manage.")
             return redirect("admin:projects_project_changelist")
         form = ImportForm(request.POST or None, request.FILES or None)
@@ -147,8 +155,25 @@ class PredictionInline(admin.TabularInline):
     show_change_link = True
 
 
+class TaskForm(forms.ModelForm):
+    class Meta:
+        model = Task
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        project = cleaned.get("project") or getattr(self.instance, "project", None)
+        if project is not None and isinstance(cleaned.get("data"), dict):
+            try:
+                validate_task_data(services.project_config(project), cleaned["data"])
+            except ResultError as exc:
+                self.add_error("data", str(exc))
+        return cleaned
+
+
 @admin.register(Task)
 class TaskAdmin(ManagedRowsMixin, admin.ModelAdmin):
+    form = TaskForm
     list_display = ["id", "project", "short_data", "annotation_count", "is_finished", "is_gold", "created_at"]
     list_filter = ["is_finished", "is_gold"]
     list_select_related = ["project"]
@@ -161,6 +186,15 @@ class TaskAdmin(ManagedRowsMixin, admin.ModelAdmin):
     def short_data(self, task: Task) -> str:
         text = str(task.data)
         return text if len(text) <= 80 else text[:77] + "..."
+
+    def get_readonly_fields(self, request, task=None):
+        # Moving a task between projects would carry its annotations into another label config.
+        return [*self.readonly_fields, "project"] if task else self.readonly_fields
+
+    def save_model(self, request, task, form, change):
+        super().save_model(request, task, form, change)
+        if not change:
+            services.count_new_task(task)
 
     def delete_queryset(self, request, queryset):
         projects = list(Project.objects.filter(pk__in=queryset.values("project_id")))
@@ -194,8 +228,8 @@ class AnnotationAdmin(ManagedRowsMixin, admin.ModelAdmin):
     list_display = ["id", "task", "project", "completed_by", "was_cancelled", "lead_time", "version", "updated_at"]
     list_filter = ["was_cancelled"]
     list_select_related = ["project", "completed_by"]
-    raw_id_fields = ["task", "project", "completed_by"]
-    readonly_fields = ["version", "idempotency_key", "created_at", "updated_at"]
+    # Where an annotation sits and who wrote it are facts, not edits (the counters follow them).
+    readonly_fields = ["task", "project", "completed_by", "version", "idempotency_key", "created_at", "updated_at"]
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:

@@ -7,9 +7,13 @@ Images are checked here (format, pixel count, ZIP entry paths) but stored by the
 import csv
 import io
 import json
+import math
 import os
 import zipfile
+import zlib
+from contextlib import closing
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import BinaryIO, Iterator
 
 import ijson
@@ -18,6 +22,8 @@ from PIL import Image
 from .label_config import LabelConfig, ResultError, validate_result, validate_task_data
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+# What Pillow may identify an upload as, whatever its extension: formats browsers can show, nothing exotic.
+IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF")
 TABULAR_EXTENSIONS = {".csv": ",", ".tsv": "\t"}
 TASK_FILE_EXTENSIONS = {".json", ".jsonl", ".txt", *TABULAR_EXTENSIONS}
 SUPPORTED_EXTENSIONS = TASK_FILE_EXTENSIONS | IMAGE_EXTENSIONS | {".zip"}
@@ -25,6 +31,11 @@ SUPPORTED_EXTENSIONS = TASK_FILE_EXTENSIONS | IMAGE_EXTENSIONS | {".zip"}
 ZIP_JUNK_PREFIXES = ("__MACOSX/",)
 ZIP_JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 JSON_POSITION_SCAN_LIMIT = 64 * 1024 * 1024
+UTF8_BOM = b"\xef\xbb\xbf"
+# Deeper task JSON is refused: ijson's memory grows with depth squared (a 60 KB file of "[" exhausts a
+# server) and Python's json encoder recurses once per level when the task is saved.
+MAX_JSON_DEPTH = 100
+MODEL_VERSION_MAX_LENGTH = 200  # the width of Prediction.model_version's column
 
 
 class ImportError_(ValueError):
@@ -92,8 +103,10 @@ def read_tasks(name: str, stream: BinaryIO, config: LabelConfig, limits: ImportL
     else:
         yield _image_task(config, _check_image(name, stream.read, limits))
         return
-    for where, item in raw_items:
-        yield _parse_task(config, item, f"{name}: {where}")
+    # Closed at once when a task is refused, so the reader's text wrapper lets go of the stream in order.
+    with closing(raw_items):
+        for where, item in raw_items:
+            yield _parse_task(config, item, f"{name}: {where}")
 
 
 def parse_json_body(payload, config: LabelConfig) -> Iterator[ParsedTask]:
@@ -106,6 +119,7 @@ def parse_json_body(payload, config: LabelConfig) -> Iterator[ParsedTask]:
 def _parse_task(config: LabelConfig, item, where: str) -> ParsedTask:
     if not isinstance(item, dict):
         raise ImportError_(f"{where}: a task must be a JSON object, not {type(item).__name__}")
+    _check_storable(item, where)
     if isinstance(item.get("data"), dict):
         data = item["data"]
         predictions = _list_field(item, "predictions", where)
@@ -124,6 +138,35 @@ def _parse_task(config: LabelConfig, item, where: str) -> ParsedTask:
     return ParsedTask(data=data, predictions=predictions, annotations=annotations, meta=meta)
 
 
+def _check_storable(item: dict, where: str) -> None:
+    """Refuse what a JSON column (PostgreSQL's jsonb) cannot hold: NUL characters, NaN or infinite numbers,
+    and nesting deeper than MAX_JSON_DEPTH. Level by level, not recursive: deep input cannot overflow the stack."""
+    level, depth = [item], 1
+    while level:
+        if depth > MAX_JSON_DEPTH:
+            raise ImportError_(f"{where}: nested deeper than {MAX_JSON_DEPTH} levels")
+        deeper = []
+        for container in level:
+            if isinstance(container, dict):
+                _check_storable_text("".join(container), where)  # JSON keys are strings
+                values = container.values()
+            else:
+                values = container
+            for value in values:
+                if isinstance(value, str):
+                    _check_storable_text(value, where)
+                elif isinstance(value, (dict, list)):
+                    deeper.append(value)
+                elif isinstance(value, float) and not math.isfinite(value):
+                    raise ImportError_(f"{where}: {value} is not a number JSON allows")
+        level, depth = deeper, depth + 1
+
+
+def _check_storable_text(text: str, where: str) -> None:
+    if "\x00" in text:
+        raise ImportError_(f"{where}: text holds a NUL character (\\u0000), which cannot be stored")
+
+
 def _list_field(item: dict, key: str, where: str) -> list:
     value = item.get(key) or []
     if not isinstance(value, list):
@@ -140,57 +183,132 @@ def _check_result_holder(config: LabelConfig, data: dict, holder, where: str) ->
         raise ResultError(f"{where}.{exc}") from None
     for number_field in ("score", "lead_time"):
         number = holder.get(number_field)
-        if number is not None and (not isinstance(number, (int, float)) or isinstance(number, bool)):
+        if number is not None and not _fits_float(number):
             raise ResultError(f"{where}.{number_field} must be a number")
+    model_version = holder.get("model_version")
+    if model_version is not None and (
+        not isinstance(model_version, (str, int, float)) or len(str(model_version)) > MODEL_VERSION_MAX_LENGTH
+    ):
+        raise ResultError(f"{where}.model_version must be a string of at most {MODEL_VERSION_MAX_LENGTH} characters")
+
+
+def _fits_float(number) -> bool:
+    """A JSON number a float column can store (a 400-digit integer cannot)."""
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        return False
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 def _read_json(name: str, stream: BinaryIO) -> Iterator[tuple[str, object]]:
+    _skip_bom(stream)
     first = _first_significant_byte(stream)
     if first == b"":
         raise ImportError_(f"{name}: the file is empty; expected a JSON list of tasks")
     try:
         if first == b"[":
-            for index, item in enumerate(ijson.items(stream, "item", use_float=True), start=1):
+            for index, item in enumerate(_json_list_items(stream), start=1):
                 yield f"task {index}", item
         else:
-            yield "task 1", json.load(stream)
-    except (ijson.JSONError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            yield "task 1", _strict_json_loads(stream.read())
+    except (ijson.JSONError, ValueError, RecursionError) as exc:
         raise ImportError_(f"{name}: malformed JSON, {_json_error_position(stream, exc)}") from None
+
+
+def _skip_bom(stream: BinaryIO) -> None:
+    start = stream.tell()
+    if stream.read(len(UTF8_BOM)) != UTF8_BOM:
+        stream.seek(start)
 
 
 def _first_significant_byte(stream: BinaryIO) -> bytes:
     start = stream.tell()
-    head = stream.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    stream.seek(start)
-    return head[:1]
+    try:
+        while chunk := stream.read(64 * 1024):
+            if head := chunk.lstrip(b" \t\r\n"):
+                return head[:1]
+        return b""
+    finally:
+        stream.seek(start)
+
+
+def _json_list_items(stream: BinaryIO) -> Iterator[object]:
+    """Yield the items of a top-level JSON list one by one.
+
+    Built from ijson's basic events rather than ijson.items, whose per-event prefixes make memory grow with
+    nesting depth squared; depth is counted as it streams, so a hostile file is refused early.
+    """
+    depth, builder = 0, None
+    # Not use_float=True: with it, ijson's C backend fails on integers past 64 bits, which JSON allows.
+    for event, value in ijson.basic_parse(stream):
+        if event == "number" and isinstance(value, Decimal):
+            value = float(value)
+        if event in ("start_map", "start_array"):
+            depth += 1
+            if depth == 1:
+                continue  # the outer list's "["
+            if depth > MAX_JSON_DEPTH + 1:
+                raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+            if depth == 2:
+                builder = ijson.ObjectBuilder()
+        elif event in ("end_map", "end_array"):
+            depth -= 1
+            if depth == 0:
+                continue  # the outer list's "]"
+        elif depth == 1:
+            yield value  # a bare number or string as an item; _parse_task says why that is no task
+            continue
+        builder.event(event, value)
+        if depth == 1:
+            yield builder.value
+
+
+def _refuse_json_constant(name: str):
+    # Python's json accepts NaN and Infinity; JSON does not, and neither does PostgreSQL's jsonb.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _strict_json_loads(raw: bytes):
+    return json.loads(raw, parse_constant=_refuse_json_constant)
+
+
+def _describe_json_error(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno} column {exc.colno}: {exc.msg}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"byte {exc.start}: not UTF-8 text"
+    if isinstance(exc, RecursionError):
+        return f"nested deeper than {MAX_JSON_DEPTH} levels"
+    return str(exc).splitlines()[0]
 
 
 def _json_error_position(stream: BinaryIO, exc: Exception) -> str:
-    """Say where the JSON breaks: line and column from the json module, read again only on this error path."""
-    if isinstance(exc, json.JSONDecodeError):
-        return f"line {exc.lineno} column {exc.colno}: {exc.msg}"
+    """Say where the JSON breaks: ijson's errors are read again by the json module, only on this error path."""
+    if not isinstance(exc, ijson.JSONError):
+        return _describe_json_error(exc)
     stream.seek(0, io.SEEK_END)
     if stream.tell() <= JSON_POSITION_SCAN_LIMIT:
         stream.seek(0)
         try:
-            json.loads(stream.read().decode("utf-8-sig"))
-        except json.JSONDecodeError as decode_error:
-            return f"line {decode_error.lineno} column {decode_error.colno}: {decode_error.msg}"
-        except UnicodeDecodeError as decode_error:
-            return f"byte {decode_error.start}: not UTF-8 text"
-    return str(exc).splitlines()[0]
+            _strict_json_loads(stream.read().removeprefix(UTF8_BOM))
+        except (ValueError, RecursionError) as reread_error:
+            return _describe_json_error(reread_error)
+    return _describe_json_error(exc)
 
 
 def _read_jsonl(name: str, stream: BinaryIO) -> Iterator[tuple[str, object]]:
     for line_number, raw_line in enumerate(stream, start=1):
-        line = raw_line.strip()
+        # A BOM can start any line: concatenated files each bring their own.
+        line = raw_line.strip().removeprefix(UTF8_BOM).strip()
         if not line:
             continue
         try:
-            yield f"line {line_number}", json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            detail = f"column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else "not UTF-8 text"
-            raise ImportError_(f"{name}: malformed JSON on line {line_number} {detail}") from None
+            yield f"line {line_number}", _strict_json_loads(line)
+        except (ValueError, RecursionError) as exc:
+            detail = f"column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else _describe_json_error(exc)
+            raise ImportError_(f"{name}: malformed JSON on line {line_number}, {detail}") from None
 
 
 def _text_lines(name: str, stream: BinaryIO) -> io.TextIOWrapper:
@@ -257,7 +375,7 @@ def _check_image(name: str, read, limits: ImportLimits) -> ImageUpload:
     if len(content) > limits.max_bytes:
         raise ImportError_(f"{name}: {len(content)} bytes is over the {limits.max_bytes}-byte limit", status=413)
     try:
-        with Image.open(io.BytesIO(content)) as image:
+        with Image.open(io.BytesIO(content), formats=IMAGE_FORMATS) as image:
             width, height = image.size
             if width * height > limits.max_image_pixels:
                 raise ImportError_(
@@ -288,9 +406,19 @@ def _read_zip(name: str, stream: BinaryIO, config: LabelConfig, limits: ImportLi
             if extension_of(info.filename) not in IMAGE_EXTENSIONS:
                 raise ImportError_(f"{name}: {info.filename} is not an image; a ZIP import holds images only")
             entry_name = info.filename.replace("\\", "/")
-            image = _check_image(f"{name}/{entry_name}", lambda info=info: archive.read(info), limits)
+            where = f"{name}/{entry_name}"
+            image = _check_image(where, lambda info=info, where=where: _read_zip_entry(archive, info, where), limits)
             image.name = os.path.basename(entry_name)
             yield _image_task(config, image)
+
+
+def _read_zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise ImportError_(f"{where}: the archive entry is damaged ({exc})") from None
+    except (NotImplementedError, RuntimeError) as exc:  # an unknown compression method, or a password
+        raise ImportError_(f"{where}: the archive entry cannot be unpacked ({exc})") from None
 
 
 def _is_zip_junk(info: zipfile.ZipInfo) -> bool:
@@ -306,6 +434,11 @@ def _check_zip_members(name: str, members: list[zipfile.ZipInfo], limits: Import
         path = info.filename.replace("\\", "/")
         if path.startswith("/") or ".." in path.split("/") or (len(path) > 1 and path[1] == ":"):
             raise ImportError_(f"{name}: entry {info.filename!r} points outside the archive")
+        if info.file_size > limits.max_bytes:
+            raise ImportError_(
+                f"{name}: entry {info.filename!r} unpacks to {info.file_size} bytes, over the {limits.max_bytes}-byte limit",
+                status=413,
+            )
         total += info.file_size
     if total > limits.zip_max_uncompressed_bytes:
         raise ImportError_(

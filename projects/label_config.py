@@ -16,6 +16,13 @@ CONTROL_TAGS = {
     "TextArea": ("textarea", {"image", "text"}, None),
 }
 LAYOUT_TAGS = {"View", "Header"}
+# <Choice>/<Label> -> the controls they may sit in; anywhere else they would be silently ignored.
+VALUE_TAGS = {
+    child: tuple(tag for tag, (_, _, owner_child) in CONTROL_TAGS.items() if owner_child == child)
+    for _, _, child in CONTROL_TAGS.values()
+    if child
+}
+SUPPORTED_TAGS = sorted(set(OBJECT_TAGS) | set(CONTROL_TAGS) | LAYOUT_TAGS | set(VALUE_TAGS))
 # Box coordinates are percentages; allow rounding noise from clients that compute them from pixels.
 PERCENT_TOLERANCE = 1e-6
 
@@ -73,7 +80,8 @@ def parse_label_config(xml: str) -> LabelConfig:
         raise LabelConfigError(f"label_config must start with <View>, not <{root.tag}>")
     objects: dict[str, ObjectTag] = {}
     controls: dict[str, ControlTag] = {}
-    for element in root.iter():
+    read_by_controls: set[int] = set()  # ids of the <Choice>/<Label> elements a control has parsed
+    for element in root.iter():  # document order: a control comes before its children
         _check_tag_known(element.tag)
         if element.tag in OBJECT_TAGS:
             obj = _parse_object(element)
@@ -83,15 +91,17 @@ def parse_label_config(xml: str) -> LabelConfig:
             control = _parse_control(element)
             _check_name_unique(control.name, objects, controls)
             controls[control.name] = control
+            read_by_controls.update(id(child) for child in element)
+        elif element.tag in VALUE_TAGS and id(element) not in read_by_controls:
+            owners = " or ".join(f"<{owner}>" for owner in VALUE_TAGS[element.tag])
+            raise LabelConfigError(f"<{element.tag} value=\"{element.get('value', '')}\"> must be inside {owners}")
     _check_links(objects, controls)
     return LabelConfig(objects=objects, controls=controls)
 
 
 def _check_tag_known(tag: str) -> None:
-    child_tags = {child for _, _, child in CONTROL_TAGS.values() if child}
-    if tag not in OBJECT_TAGS and tag not in CONTROL_TAGS and tag not in LAYOUT_TAGS and tag not in child_tags:
-        supported = sorted(set(OBJECT_TAGS) | set(CONTROL_TAGS) | LAYOUT_TAGS | child_tags)
-        raise LabelConfigError(f"<{tag}> is not supported in label_config (supported: {', '.join(supported)})")
+    if tag not in SUPPORTED_TAGS:
+        raise LabelConfigError(f"<{tag}> is not supported in label_config (supported: {', '.join(SUPPORTED_TAGS)})")
 
 
 def _check_name_unique(name: str, objects: dict, controls: dict) -> None:
@@ -184,13 +194,15 @@ def validate_result(config: LabelConfig, task_data: dict, result) -> None:
 def _validate_item(config: LabelConfig, task_data: dict, item) -> None:
     if not isinstance(item, dict):
         raise ResultError("must be an object")
-    control = config.controls.get(item.get("from_name"))
+    from_name = item.get("from_name")
+    control = config.controls.get(from_name) if isinstance(from_name, str) else None
     if control is None:
-        raise ResultError(f"from_name {item.get('from_name')!r} is not a control of this project ({', '.join(sorted(config.controls))})")
+        raise ResultError(f"from_name {from_name!r} is not a control of this project ({', '.join(sorted(config.controls))})")
     if item.get("to_name", control.to_name) != control.to_name:
         raise ResultError(f"to_name {item.get('to_name')!r} does not match {control.name}'s toName {control.to_name!r}")
-    if item.get("type", control.result_type).lower() != control.result_type:
-        raise ResultError(f"type {item.get('type')!r} does not match {control.tag} (expected {control.result_type!r})")
+    result_type = item.get("type", control.result_type)
+    if not isinstance(result_type, str) or result_type.lower() != control.result_type:
+        raise ResultError(f"type {result_type!r} does not match {control.tag} (expected {control.result_type!r})")
     value = item.get("value")
     if not isinstance(value, dict):
         raise ResultError("value must be an object")

@@ -36,7 +36,7 @@ class Role(models.TextChoices):
 
 
 class ProjectMember(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
     added_at = models.DateTimeField(auto_now_add=True)
@@ -50,7 +50,8 @@ class ProjectMember(models.Model):
 
 
 class Task(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    # Composite indexes below start with project, so the foreign key needs no index of its own.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks", db_index=False)
     data = models.JSONField()
     meta = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -74,8 +75,8 @@ class Task(models.Model):
 
 
 class Annotation(models.Model):
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="annotations")
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="annotations", db_index=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
     # Null for annotations imported from another tool, whose authors are not users here.
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="annotations"
@@ -111,7 +112,7 @@ class Annotation(models.Model):
 
 class Prediction(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="predictions")
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
     model_version = models.CharField(max_length=200, blank=True, default="")
     score = models.FloatField(null=True, blank=True)
     result = models.JSONField(default=list)

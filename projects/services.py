@@ -17,6 +17,14 @@ class Conflict(Exception):
     """A write based on a stale version of an annotation (HTTP 409)."""
 
 
+class LastManager(Exception):
+    """Removing or demoting this member would leave the project without a manager (HTTP 400)."""
+
+
+class IdempotencyKeyReused(Exception):
+    """An Idempotency-Key sent again with a different request (HTTP 422)."""
+
+
 class AlreadyAnnotated(Exception):
     """The annotator already has an annotation on this task (HTTP 409); it is attached."""
 
@@ -60,6 +68,7 @@ def update_project(*, project: Project, changes: dict) -> Project:
     project.save(update_fields=[*changes, "updated_at"])
     if overlap_changed:
         refresh_finished_tasks(project)
+        project.refresh_from_db(fields=["finished_task_count"])
     return project
 
 
@@ -69,6 +78,13 @@ def refresh_finished_tasks(project: Project) -> None:
     tasks.filter(is_finished=False, annotation_count__gte=project.overlap).update(is_finished=True)
     tasks.filter(is_finished=True, annotation_count__lt=project.overlap).update(is_finished=False)
     Project.objects.filter(pk=project.pk).update(finished_task_count=tasks.filter(is_finished=True).count())
+
+
+def count_new_task(task: Task) -> None:
+    """Count a task added one at a time (the admin's add form); imports count theirs in bulk."""
+    Project.objects.filter(pk=task.project_id).update(
+        task_count=F("task_count") + 1, finished_task_count=F("finished_task_count") + int(task.is_finished)
+    )
 
 
 def recount_project(project: Project) -> None:
@@ -93,14 +109,27 @@ def _annotations_per_task(*, was_cancelled: bool):
     return Coalesce(Subquery(per_task), 0)
 
 
+@transaction.atomic
 def add_member(*, project: Project, user, role: str) -> ProjectMember:
+    if role != Role.MANAGER:
+        _keep_another_manager(project, user)
     member, _ = ProjectMember.objects.update_or_create(project=project, user=user, defaults={"role": role})
     return member
 
 
+@transaction.atomic
 def remove_member(*, project: Project, user) -> bool:
+    _keep_another_manager(project, user)
     deleted, _ = ProjectMember.objects.filter(project=project, user=user).delete()
     return bool(deleted)
+
+
+def _keep_another_manager(project: Project, leaving) -> None:
+    """Refuse to remove or demote the project's last manager: nobody but staff could manage it afterwards."""
+    Project.objects.select_for_update().filter(pk=project.pk).first()  # serialise concurrent membership changes
+    managers = ProjectMember.objects.filter(project=project, role=Role.MANAGER)
+    if managers.filter(user=leaving).exists() and not managers.exclude(user=leaving).exists():
+        raise LastManager(f"Project {project.pk} needs at least one manager; add another manager first.")
 
 
 def submit_annotation(
@@ -115,7 +144,7 @@ def submit_annotation(
     if idempotency_key:
         earlier = Annotation.objects.filter(completed_by=author, idempotency_key=idempotency_key).first()
         if earlier is not None:
-            return earlier, False
+            return _replay(earlier, task), False
     if not was_cancelled:
         validate_result(project_config(task.project), task.data, result)
     try:
@@ -130,9 +159,19 @@ def submit_annotation(
         if existing is None:
             raise
         if idempotency_key and existing.idempotency_key == idempotency_key:
-            return existing, False
+            return _replay(existing, task), False
         raise AlreadyAnnotated(existing) from None
     return annotation, True
+
+
+def _replay(earlier: Annotation, task: Task) -> Annotation:
+    """The annotation a retry gets back; a key first used on another task is a client bug, not a retry."""
+    if earlier.task_id != task.pk:
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key {earlier.idempotency_key!r} was already used for task {earlier.task_id}; "
+            "send a new key for a new submission."
+        )
+    return earlier
 
 
 def _existing_annotation(task: Task, author, idempotency_key: str | None) -> Annotation | None:
@@ -153,8 +192,9 @@ def update_annotation(*, annotation: Annotation, changes: dict, expected_version
                 f"it is at version {current.version}); reload it and apply your edit again."
             )
         was_cancelled = changes.get("was_cancelled", current.was_cancelled)
-        if "result" in changes and not was_cancelled:
-            validate_result(project_config(current.project), current.task.data, changes["result"])
+        # A skip's result was never checked, so un-skipping checks the result it keeps as well as a new one.
+        if not was_cancelled and ("result" in changes or current.was_cancelled):
+            validate_result(project_config(current.project), current.task.data, changes.get("result", current.result))
         moved = int(current.was_cancelled) - int(was_cancelled)
         for name, value in changes.items():
             setattr(current, name, value)
@@ -168,10 +208,13 @@ def update_annotation(*, annotation: Annotation, changes: dict, expected_version
 
 def delete_annotation(*, annotation: Annotation) -> None:
     with transaction.atomic():
-        deleted, _ = Annotation.objects.filter(pk=annotation.pk).delete()
-        if deleted:
-            cancelled = 1 if annotation.was_cancelled else 0
-            _move_task_counters(annotation.task_id, submitted=cancelled - 1, cancelled=-cancelled)
+        # Re-read under lock: a concurrent edit may have skipped or un-skipped it since the caller loaded it.
+        current = Annotation.objects.select_for_update().filter(pk=annotation.pk).first()
+        if current is None:
+            return
+        current.delete()
+        cancelled = 1 if current.was_cancelled else 0
+        _move_task_counters(current.task_id, submitted=cancelled - 1, cancelled=-cancelled)
 
 
 def _move_task_counters(task_id: int, *, submitted: int, cancelled: int) -> None:

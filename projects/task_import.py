@@ -5,6 +5,7 @@ Small imports run inside the request (201). Larger ones are staged to storage an
 """
 import json
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterable, Iterator
 
@@ -18,8 +19,9 @@ from django.utils.text import get_valid_filename
 from workers import jobs
 from workers.models import Job
 
+from .bulk import TaskRow, insert_tasks
 from .importing import ImportError_, ImportLimits, ParsedTask, check_supported, parse_json_body, read_tasks
-from .models import Annotation, Prediction, Project, Task
+from .models import Annotation, Prediction, Project
 from .services import ImportCounts, project_config
 
 CHUNK_SIZE = 2000
@@ -101,9 +103,8 @@ def _queue_import_job(project: Project, user, uploads: list, payload, total: int
         upload.seek(0)
         path = default_storage.save(f"{staging}/{get_valid_filename(upload.name)}", File(upload))
         files.append({"name": upload.name, "path": path})
-    with transaction.atomic():
-        job = jobs.create_job(kind=Job.Kind.IMPORT, project=project, created_by=user, params={"files": files}, total=total)
-        transaction.on_commit(lambda: run_import_job.delay(job.pk))
+    job = jobs.create_job(kind=Job.Kind.IMPORT, project=project, created_by=user, params={"files": files}, total=total)
+    jobs.enqueue(run_import_job, job)
     return job
 
 
@@ -149,37 +150,36 @@ def _write_chunk(project: Project, chunk: list[ParsedTask], stored_files: list[s
     for parsed in chunk:
         if parsed.image is not None:
             _store_image(project, parsed, stored_files)
-    tasks = [_task_row(project, parsed) for parsed in chunk]
-    Task.objects.bulk_create(tasks, batch_size=CHUNK_SIZE)
+    rows = [_task_row(project, parsed) for parsed in chunk]
+    task_ids = insert_tasks(project.pk, rows)
     predictions = [
         Prediction(
-            task=task, project=project, model_version=str(item.get("model_version") or ""),
+            task_id=task_id, project_id=project.pk, model_version=str(item.get("model_version") or ""),
             score=item.get("score"), result=item.get("result") or [],
         )
-        for task, parsed in zip(tasks, chunk)
+        for task_id, parsed in zip(task_ids, chunk)
         for item in parsed.predictions
     ]
     annotations = [
         Annotation(
-            task=task, project=project, completed_by=None, result=item.get("result") or [],
+            task_id=task_id, project_id=project.pk, completed_by=None, result=item.get("result") or [],
             lead_time=item.get("lead_time"), was_cancelled=bool(item.get("was_cancelled")),
         )
-        for task, parsed in zip(tasks, chunk)
+        for task_id, parsed in zip(task_ids, chunk)
         for item in parsed.annotations
     ]
     Prediction.objects.bulk_create(predictions, batch_size=CHUNK_SIZE)
     Annotation.objects.bulk_create(annotations, batch_size=CHUNK_SIZE)
-    submitted = sum(task.annotation_count for task in tasks)
-    finished = sum(1 for task in tasks if task.is_finished)
-    return ImportCounts(len(tasks), submitted, len(predictions)), finished
+    submitted = sum(row.annotation_count for row in rows)
+    finished = sum(1 for row in rows if row.is_finished)
+    return ImportCounts(len(rows), submitted, len(predictions)), finished
 
 
-def _task_row(project: Project, parsed: ParsedTask) -> Task:
+def _task_row(project: Project, parsed: ParsedTask) -> TaskRow:
     submitted = sum(1 for item in parsed.annotations if not item.get("was_cancelled"))
-    return Task(
-        project=project, data=parsed.data, meta=parsed.meta,
-        annotation_count=submitted, cancelled_count=len(parsed.annotations) - submitted,
-        is_finished=submitted >= project.overlap,
+    return TaskRow(
+        data=parsed.data, meta=parsed.meta, annotation_count=submitted,
+        cancelled_count=len(parsed.annotations) - submitted, is_finished=submitted >= project.overlap,
     )
 
 
@@ -197,17 +197,15 @@ def run_import(job_id: int) -> None:
     """The body of the import job: re-check and write the staged files, all or nothing."""
     job = jobs.claim_job(job_id)
     if job is None:
+        _delete_staged_if_finished(job_id)
         return
-    project = job.project
-    sources = [Source(item["name"], lambda path=item["path"]: default_storage.open(path, "rb")) for item in job.params["files"]]
-
-    def on_chunk(done: int) -> None:
-        jobs.report_progress(job_id, done)
-        jobs.raise_if_cancelled(job_id)
-
     try:
-        with transaction.atomic():
-            counts = write_tasks(project, _parse_all(project, sources, None), on_chunk=on_chunk)
+        with ExitStack() as open_files, transaction.atomic():
+            sources = [
+                Source(item["name"], _rewinding(open_files.enter_context(default_storage.open(item["path"], "rb"))))
+                for item in job.params["files"]
+            ]
+            counts = write_tasks(job.project, _parse_all(job.project, sources, None), on_chunk=_progress_reporter(job_id))
             if not _still_ours(job_id):
                 transaction.set_rollback(True)
                 return
@@ -217,6 +215,21 @@ def run_import(job_id: int) -> None:
     except ImportError_ as exc:
         jobs.finish_job(job_id, status=Job.Status.FAILED, error=str(exc))
     _delete_staged(job.params["files"])
+
+
+def _progress_reporter(job_id: int) -> Callable[[int], None]:
+    def on_chunk(done: int) -> None:
+        jobs.report_progress(job_id, done)
+        jobs.raise_if_cancelled(job_id)
+
+    return on_chunk
+
+
+def _delete_staged_if_finished(job_id: int) -> None:
+    """A job cancelled before it ran (or already done) still leaves no staged files behind."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is not None and job.is_finished:
+        _delete_staged(job.params.get("files", []))
 
 
 def _still_ours(job_id: int) -> bool:

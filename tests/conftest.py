@@ -1,4 +1,5 @@
 """Shared fixtures: named users (manager, annotator, outsider, staff), API clients, projects, a worker process."""
+import functools
 import os
 import subprocess
 import sys
@@ -7,6 +8,7 @@ import time
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from rest_framework.test import APIClient
 
 from projects import services
@@ -27,10 +29,19 @@ IMAGE_CONFIG = """<View>
 </View>"""
 
 
+TEST_PASSWORD = "a-long-password-1"
+
+
+@functools.cache
+def hashed_test_password() -> str:
+    """PBKDF2 costs half a second per hash on purpose; the named users share one hash of one password."""
+    return make_password(TEST_PASSWORD)
+
+
 @pytest.fixture
 def make_user(db):
     def make(username: str, **extra):
-        return get_user_model().objects.create_user(username=username, password="a-long-password-1", **extra)
+        return get_user_model().objects.create(username=username, password=hashed_test_password(), **extra)
 
     return make
 
@@ -58,6 +69,11 @@ def outsider(make_user):
 @pytest.fixture
 def staff(make_user):
     return make_user("staff", is_staff=True)
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user("root", is_staff=True, is_superuser=True)
 
 
 def client_for(user) -> APIClient:

@@ -3,13 +3,17 @@
 Progress is written through the `jobs` database alias when there is one (PostgreSQL): a separate connection, so
 pollers see it while the job's own work is still inside one uncommitted transaction.
 """
+import logging
+
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .models import Job
 
 JOB_DB = "jobs" if "jobs" in settings.DATABASES else "default"
+logger = logging.getLogger(__name__)
 
 
 class JobCancelled(Exception):
@@ -18,6 +22,20 @@ class JobCancelled(Exception):
 
 def create_job(*, kind: str, project, created_by, params: dict | None = None, total: int = 0) -> Job:
     return Job.objects.create(kind=kind, project=project, created_by=created_by, params=params or {}, progress_total=total)
+
+
+def enqueue(celery_task, job: Job) -> None:
+    """Send the job's message once its row is committed. A broker that cannot be reached fails the job with
+    that reason (the caller sees it) instead of leaving it queued forever or running it inline."""
+
+    def send() -> None:
+        try:
+            celery_task.delay(job.pk)
+        except Exception as exc:  # kombu raises OperationalError, but transports differ
+            logger.exception("could not queue job %s", job.pk)
+            finish_job(job.pk, status=Job.Status.FAILED, error=f"could not queue the job: the task broker is unreachable ({exc})")
+
+    transaction.on_commit(send)
 
 
 def claim_job(job_id: int) -> Job | None:

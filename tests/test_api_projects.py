@@ -1,0 +1,325 @@
+"""Projects through the REST API: who sees which, creating and changing them, their counters, their members."""
+import pytest
+from django.contrib.auth.models import Permission
+
+from projects import services
+from projects.models import Project, ProjectMember, Task
+from tests.api_helpers import counts_in_rows, counts_shown, import_tasks, import_texts, sentiment, submit
+from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG
+
+POLYGON_CONFIG = """<View>
+  <Image name="image" value="$image"/>
+  <PolygonLabels name="outline" toName="image"><Label value="Car"/></PolygonLabels>
+</View>"""
+
+
+def titles(response) -> list[str]:
+    return [project["title"] for project in response.json()["results"]]
+
+
+@pytest.fixture
+def other_managers_project(make_user):
+    return services.create_project(creator=make_user("other_manager"), title="Streets", label_config=IMAGE_CONFIG)
+
+
+# Listing
+
+
+def test_manager_and_annotator_see_their_project_with_their_role(api, manager, annotator, text_project, other_managers_project):
+    as_manager = api(manager).get("/api/projects/").json()["results"]
+    as_annotator = api(annotator).get("/api/projects/").json()["results"]
+
+    assert [(project["title"], project["role"]) for project in as_manager] == [("Reviews", "manager")]
+    assert [(project["title"], project["role"]) for project in as_annotator] == [("Reviews", "annotator")]
+
+
+def test_outsider_sees_no_projects(api, outsider, text_project):
+    response = api(outsider).get("/api/projects/")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 0 and titles(response) == []
+
+
+def test_superuser_sees_every_project(api, superuser, text_project, other_managers_project):
+    assert titles(api(superuser).get("/api/projects/")) == ["Streets", "Reviews"]
+
+
+def test_staff_status_alone_shows_no_one_elses_project(api, staff, text_project, other_managers_project):
+    """Managers are staff so they can use the admin; that must not open every project to them in the API."""
+    assert titles(api(staff).get("/api/projects/")) == []
+    assert api(staff).get(f"/api/projects/{text_project.pk}/").status_code == 404
+
+
+# Creating
+
+
+def test_staff_creates_a_project_with_overlap_1_and_manages_it(api, staff):
+    response = api(staff).post("/api/projects/", {"title": "Faces", "label_config": IMAGE_CONFIG})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["title"], body["overlap"], body["role"], body["task_count"]) == ("Faces", 1, "manager", 0)
+    assert ProjectMember.objects.get(project_id=body["id"]).user == staff
+
+
+def test_a_user_allowed_to_add_projects_creates_one_and_becomes_its_manager(api, make_user):
+    creator = make_user("lead")
+    creator.user_permissions.add(Permission.objects.get(codename="add_project"))
+
+    response = api(creator).post("/api/projects/", {"title": "Faces", "label_config": IMAGE_CONFIG, "overlap": 3})
+
+    assert response.status_code == 201
+    assert response.json()["overlap"] == 3
+    (member,) = api(creator).get(f"/api/projects/{response.json()['id']}/members/").json()
+    assert (member["user"], member["username"], member["role"]) == (creator.pk, "lead", "manager")
+
+
+@pytest.mark.parametrize("label_config", [IMAGE_CONFIG, "not even xml"])
+def test_a_plain_user_may_not_create_projects_whatever_they_send(api, annotator, label_config):
+    response = api(annotator).post("/api/projects/", {"title": "Mine", "label_config": label_config})
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only staff or users allowed to add projects may create one."}
+    assert not Project.objects.exists()
+
+
+def test_a_label_config_with_an_unsupported_tag_gets_400_naming_the_tag(api, staff):
+    response = api(staff).post("/api/projects/", {"title": "Cars", "label_config": POLYGON_CONFIG})
+
+    assert response.status_code == 400
+    assert "<PolygonLabels> is not supported" in response.json()["label_config"][0]
+    assert not Project.objects.exists()
+
+
+def test_a_control_pointing_at_nothing_gets_400_naming_the_control(api, staff):
+    config = '<View><Text name="text" value="$text"/><Choices name="mood" toName="txt"><Choice value="Up"/></Choices></View>'
+
+    response = api(staff).post("/api/projects/", {"title": "Moods", "label_config": config})
+
+    assert response.status_code == 400
+    assert response.json() == {"label_config": ['<Choices name="mood"> toName="txt" names no <Image> or <Text>']}
+
+
+@pytest.mark.parametrize(
+    ("overlap", "complaint"),
+    [(0, "Ensure this value is greater than or equal to 1."), (101, "Ensure this value is less than or equal to 100.")],
+)
+def test_overlap_outside_1_to_100_gets_400(api, staff, overlap, complaint):
+    response = api(staff).post("/api/projects/", {"title": "Faces", "label_config": IMAGE_CONFIG, "overlap": overlap})
+
+    assert response.status_code == 400
+    assert response.json() == {"overlap": [complaint]}
+
+
+def test_a_project_without_title_gets_400(api, staff):
+    response = api(staff).post("/api/projects/", {"label_config": IMAGE_CONFIG})
+
+    assert response.status_code == 400
+    assert response.json() == {"title": ["This field is required."]}
+
+
+# Detail and counters
+
+
+def test_detail_counts_match_the_rows_after_imports_and_annotations(api, manager, annotator, text_project):
+    import_texts(text_project, "Great food", "Slow service", "Nice view")
+    first, second, _ = Task.objects.filter(project=text_project)
+    assert submit(annotator, first).status_code == 201
+    assert submit(annotator, second, was_cancelled=True).status_code == 201
+
+    shown = counts_shown(annotator, text_project)
+
+    assert shown == {"task_count": 3, "finished_task_count": 1, "annotation_count": 1}
+    assert shown == counts_in_rows(text_project)
+
+
+def test_imported_annotations_count_as_finished_work(manager, text_project):
+    import_texts(text_project, "Great food")
+
+    import_tasks(text_project, [{"data": {"text": "Cold soup"}, "annotations": [{"result": [sentiment("Negative")]}]}])
+
+    assert counts_shown(manager, text_project) == {"task_count": 2, "finished_task_count": 1, "annotation_count": 1}
+    assert counts_shown(manager, text_project) == counts_in_rows(text_project)
+
+
+def test_outsider_gets_404_for_a_project_they_are_not_in(api, outsider, text_project):
+    response = api(outsider).get(f"/api/projects/{text_project.pk}/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No project with that id among yours."}
+
+
+# Changing and deleting
+
+
+def test_manager_renames_the_project(api, manager, text_project):
+    response = api(manager).patch(f"/api/projects/{text_project.pk}/", {"title": "Restaurant reviews"})
+
+    assert response.status_code == 200
+    assert response.json()["title"] == "Restaurant reviews"
+    assert api(manager).get(f"/api/projects/{text_project.pk}/").json()["title"] == "Restaurant reviews"
+
+
+def test_annotator_may_not_change_the_project(api, annotator, text_project):
+    response = api(annotator).patch(f"/api/projects/{text_project.pk}/", {"title": "Mine now"})
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": f"This needs the manager role in project {text_project.pk}; you are annotator."}
+    text_project.refresh_from_db()
+    assert text_project.title == "Reviews"
+
+
+def test_outsider_changing_the_project_gets_404(api, outsider, text_project):
+    assert api(outsider).patch(f"/api/projects/{text_project.pk}/", {"title": "Mine now"}).status_code == 404
+
+
+def test_changing_to_a_bad_label_config_gets_400_and_keeps_the_old_one(api, manager, text_project):
+    response = api(manager).patch(f"/api/projects/{text_project.pk}/", {"label_config": POLYGON_CONFIG})
+
+    assert response.status_code == 400
+    assert "<PolygonLabels>" in response.json()["label_config"][0]
+    text_project.refresh_from_db()
+    assert text_project.label_config == TEXT_CONFIG
+
+
+def test_raising_and_lowering_overlap_re_derives_finished_tasks(api, manager, annotator, other_annotator, text_project):
+    first, second = import_texts(text_project, "Great food", "Slow service")
+    submit(annotator, first)
+    submit(annotator, second)
+    submit(other_annotator, second)
+
+    raised = api(manager).patch(f"/api/projects/{text_project.pk}/", {"overlap": 2})
+
+    assert raised.status_code == 200
+    assert (raised.json()["overlap"], raised.json()["finished_task_count"]) == (2, 1)
+    assert counts_shown(manager, text_project) == counts_in_rows(text_project)
+    unfinished = api(manager).get(f"/api/projects/{text_project.pk}/tasks/?is_finished=false").json()["results"]
+    assert [task["id"] for task in unfinished] == [first.pk]
+
+    lowered = api(manager).patch(f"/api/projects/{text_project.pk}/", {"overlap": 1})
+
+    assert lowered.json()["finished_task_count"] == 2
+    assert counts_shown(manager, text_project) == counts_in_rows(text_project)
+
+
+def test_annotator_may_not_delete_the_project(api, annotator, text_project):
+    assert api(annotator).delete(f"/api/projects/{text_project.pk}/").status_code == 403
+    assert Project.objects.filter(pk=text_project.pk).exists()
+
+
+def test_manager_deletes_the_project_with_its_tasks(api, manager, text_project):
+    import_texts(text_project, "Great food")
+
+    response = api(manager).delete(f"/api/projects/{text_project.pk}/")
+
+    assert response.status_code == 204
+    assert api(manager).get(f"/api/projects/{text_project.pk}/").status_code == 404
+    assert not Task.objects.exists()
+
+
+# Members
+
+
+def members_of(api, manager, project) -> dict[str, str]:
+    response = api(manager).get(f"/api/projects/{project.pk}/members/")
+    assert response.status_code == 200
+    return {member["username"]: member["role"] for member in response.json()}
+
+
+def test_manager_lists_members_with_their_roles(api, manager, text_project):
+    assert members_of(api, manager, text_project) == {"manager": "manager", "annotator": "annotator", "other_annotator": "annotator"}
+
+
+def test_manager_adds_a_member_by_username(api, manager, outsider, text_project):
+    response = api(manager).post(f"/api/projects/{text_project.pk}/members/", {"username": "outsider", "role": "reviewer"})
+
+    assert response.status_code == 201
+    assert (response.json()["user"], response.json()["role"]) == (outsider.pk, "reviewer")
+    assert api(outsider).get(f"/api/projects/{text_project.pk}/").json()["role"] == "reviewer"
+
+
+def test_manager_adds_a_member_by_user_id_as_annotator_by_default(api, manager, outsider, text_project):
+    response = api(manager).post(f"/api/projects/{text_project.pk}/members/", {"user": outsider.pk})
+
+    assert response.status_code == 201
+    assert members_of(api, manager, text_project)["outsider"] == "annotator"
+
+
+def test_adding_an_existing_member_changes_their_role(api, manager, annotator, text_project):
+    api(manager).post(f"/api/projects/{text_project.pk}/members/", {"username": "annotator", "role": "manager"})
+
+    assert members_of(api, manager, text_project)["annotator"] == "manager"
+    assert ProjectMember.objects.filter(project=text_project, user=annotator).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({"username": "outsider", "role": "boss"}, {"role": ['"boss" is not a valid choice.']}),
+        ({"username": "nobody"}, {"username": ["Object with username=nobody does not exist."]}),
+        ({"user": 999999}, {"user": ['Invalid pk "999999" - object does not exist.']}),
+        ({"role": "annotator"}, {"user": ["Name the user by id (user) or by username."]}),
+    ],
+)
+def test_a_bad_member_gets_400_saying_what_is_wrong(api, manager, outsider, text_project, body, errors):
+    response = api(manager).post(f"/api/projects/{text_project.pk}/members/", body)
+
+    assert response.status_code == 400
+    assert response.json() == errors
+    assert "outsider" not in members_of(api, manager, text_project)
+
+
+def test_annotator_may_not_see_or_change_members(api, annotator, outsider, text_project):
+    url = f"/api/projects/{text_project.pk}/members/"
+
+    assert api(annotator).get(url).status_code == 403
+    assert api(annotator).post(url, {"username": "outsider"}).status_code == 403
+    assert api(annotator).delete(f"{url}{annotator.pk}/").status_code == 403
+    assert ProjectMember.objects.filter(project=text_project, user=annotator).exists()
+
+
+def test_outsider_gets_404_for_members(api, outsider, text_project):
+    url = f"/api/projects/{text_project.pk}/members/"
+
+    assert api(outsider).get(url).status_code == 404
+    assert api(outsider).post(url, {"username": "outsider", "role": "manager"}).status_code == 404
+
+
+def test_a_removed_member_loses_access(api, manager, annotator, text_project):
+    (task,) = import_texts(text_project, "Great food")
+
+    response = api(manager).delete(f"/api/projects/{text_project.pk}/members/{annotator.pk}/")
+
+    assert response.status_code == 204
+    assert api(annotator).get(f"/api/projects/{text_project.pk}/").status_code == 404
+    assert api(annotator).get(f"/api/tasks/{task.pk}/").status_code == 404
+    assert submit(annotator, task).status_code == 404
+    assert "annotator" not in members_of(api, manager, text_project)
+
+
+def test_removing_a_non_member_gets_404_saying_so(api, manager, outsider, text_project):
+    response = api(manager).delete(f"/api/projects/{text_project.pk}/members/{outsider.pk}/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": f"User {outsider.pk} is not a member of project {text_project.pk}."}
+
+
+def test_the_last_manager_cannot_leave_or_step_down(api, manager, text_project):
+    url = f"/api/projects/{text_project.pk}/members/"
+
+    removed = api(manager).delete(f"{url}{manager.pk}/")
+    demoted = api(manager).post(url, {"username": "manager", "role": "annotator"})
+
+    for response in (removed, demoted):
+        assert response.status_code == 400
+        assert response.json() == {"detail": f"Project {text_project.pk} needs at least one manager; add another manager first."}
+    assert members_of(api, manager, text_project)["manager"] == "manager"
+
+
+def test_a_manager_may_leave_when_another_manager_remains(api, manager, annotator, text_project):
+    api(manager).post(f"/api/projects/{text_project.pk}/members/", {"username": "annotator", "role": "manager"})
+
+    response = api(manager).delete(f"/api/projects/{text_project.pk}/members/{manager.pk}/")
+
+    assert response.status_code == 204
+    assert members_of(api, annotator, text_project) == {"annotator": "manager", "other_annotator": "annotator"}
