@@ -125,7 +125,7 @@ def remove_member(*, project: Project, user) -> bool:
 
 
 def _keep_another_manager(project: Project, leaving) -> None:
-    """Refuse to remove or demote the project's last manager: nobody but staff could manage it afterwards."""
+    """Refuse to remove or demote the project's last manager: nobody but a superuser could manage it afterwards."""
     Project.objects.select_for_update().filter(pk=project.pk).first()  # serialise concurrent membership changes
     managers = ProjectMember.objects.filter(project=project, role=Role.MANAGER)
     if managers.filter(user=leaving).exists() and not managers.exclude(user=leaving).exists():
