@@ -178,7 +178,10 @@ class TaskAdmin(ManagedRowsMixin, admin.ModelAdmin):
     list_filter = ["is_finished", "is_gold"]
     list_select_related = ["project"]
     raw_id_fields = ["project"]
-    readonly_fields = ["annotation_count", "cancelled_count", "is_finished"]
+    readonly_fields = [
+        "annotation_count", "cancelled_count", "is_finished", "reserved_count", "uncertainty",
+        "consensus_result", "agreement", "consensus_method", "reviewed_result", "reviewed_by", "reviewed_at",
+    ]
     inlines = [AnnotationInline, PredictionInline]
     show_full_result_count = False
 

@@ -2,6 +2,7 @@
 
 Rows are plain tuples, not model instances: building 100,000 Django objects costs more than the COPY itself.
 Ids are taken from the table's sequence first, so the caller can attach predictions and annotations.
+Columns left out of the COPY (queue and consensus state) take their database defaults.
 """
 import json
 from typing import NamedTuple

@@ -5,7 +5,12 @@ the same transaction as the change, so listing projects never counts a million-r
 """
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+
+
+class QueueOrder(models.TextChoices):
+    TASK_ORDER = "task_order", "Task order"
+    UNCERTAINTY = "uncertainty", "Least confident prediction first"
 
 
 class Project(models.Model):
@@ -14,6 +19,14 @@ class Project(models.Model):
     instructions = models.TextField(blank=True, default="", help_text="Shown to annotators before they start.")
     label_config = models.TextField(help_text="Label Studio XML: <View>, <Image>/<Text>, <Choices>, <Labels>, <RectangleLabels>, <TextArea>.")
     overlap = models.PositiveSmallIntegerField(default=1, help_text="How many annotators label each task.")
+    lease_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="How long a task handed to an annotator stays theirs before it returns to the pool."
+    )
+    queue_order = models.CharField(
+        max_length=16, choices=QueueOrder.choices, default=QueueOrder.TASK_ORDER,
+        help_text="Order in which the queue hands out tasks (after fewer concurrent holders first).",
+    )
+    annotators_can_export = models.BooleanField(default=False, help_text="Let annotators download exports too.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -62,16 +75,55 @@ class Task(models.Model):
     annotation_count = models.PositiveIntegerField(default=0)
     cancelled_count = models.PositiveIntegerField(default=0)
     is_finished = models.BooleanField(default=False)
+    # Unexpired leases (annotators holding the task now); moved by the queue in the lease's transaction.
+    reserved_count = models.PositiveIntegerField(default=0, db_default=0)
+    # 1 - confidence of the task's latest prediction (0 while none is known); the active-learning queue order.
+    uncertainty = models.FloatField(default=0.0, db_default=0.0)
+
+    consensus_result = models.JSONField(null=True, blank=True, help_text="Result items merged from the annotations.")
+    agreement = models.FloatField(null=True, blank=True, help_text="Agreement between the task's annotators, 0..1.")
+    consensus_method = models.CharField(max_length=32, blank=True, default="", db_default="")
+    reviewed_result = models.JSONField(null=True, blank=True, help_text="The reviewer's final result, when reviewed.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         indexes = [
             models.Index(fields=["project", "id"], name="task_project_id"),
             models.Index(fields=["project", "is_finished", "id"], name="task_project_finished"),
+            # The queue walks these in order and stops at the first task the annotator may take.
+            models.Index(fields=["project", "is_finished", "reserved_count", "id"], name="task_queue"),
+            models.Index(
+                F("project"), F("is_finished"), F("reserved_count"), F("uncertainty").desc(), F("id"),
+                name="task_queue_uncertainty",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Task {self.pk}"
+
+
+class TaskLease(models.Model):
+    """A task handed to an annotator by the queue; it returns to the pool when it expires or they submit."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="leases", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="task_leases", db_index=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "user"], name="one_lease_per_annotator")]
+        indexes = [
+            models.Index(fields=["project", "expires_at"], name="lease_project_expiry"),
+            models.Index(fields=["user", "project", "expires_at"], name="lease_user_project"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.task_id} held by {self.user_id} until {self.expires_at:%H:%M}"
 
 
 class Annotation(models.Model):

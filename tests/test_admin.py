@@ -40,7 +40,7 @@ def other_managers_project(make_user):
 
 
 def project_form(**fields) -> dict:
-    return {"title": "Faces", "label_config": IMAGE_CONFIG, "overlap": "1", "description": "", "instructions": "", **NO_MEMBER_FORMS, **fields}
+    return {"title": "Faces", "label_config": IMAGE_CONFIG, "overlap": "1", "lease_minutes": "15", "queue_order": "task_order", "description": "", "instructions": "", **NO_MEMBER_FORMS, **fields}
 
 
 def page_text(response) -> str:

@@ -35,11 +35,12 @@ class ProjectSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = [
-            "id", "title", "description", "instructions", "label_config", "overlap", "created_by", "created_at",
-            "updated_at", "task_count", "finished_task_count", "annotation_count", "role",
+            "id", "title", "description", "instructions", "label_config", "overlap", "lease_minutes", "queue_order",
+            "annotators_can_export", "created_by", "created_at", "updated_at", "task_count", "finished_task_count",
+            "annotation_count", "role",
         ]
         read_only_fields = ["created_by", "created_at", "updated_at", "task_count", "finished_task_count", "annotation_count"]
-        extra_kwargs = {"overlap": {"min_value": 1, "max_value": 100}}
+        extra_kwargs = {"overlap": {"min_value": 1, "max_value": 100}, "lease_minutes": {"min_value": 1, "max_value": 24 * 60}}
 
     def validate_label_config(self, value: str) -> str:
         try:
