@@ -1,4 +1,11 @@
 # The Labeler image: the web app and the Celery worker run from it (see docker-compose.yml).
+
+# Browser libraries for the annotator UI, exactly as frontend/package-lock.json pins them.
+FROM node:20-slim AS vendor
+WORKDIR /frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error && npm run --silent vendor
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -13,6 +20,7 @@ COPY labeler labeler
 COPY projects projects
 COPY workers workers
 COPY frontend frontend
+COPY --from=vendor /frontend/static/frontend/vendor frontend/static/frontend/vendor
 RUN pip install .
 
 # Static files are collected into the image; this key exists only for this build step.

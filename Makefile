@@ -11,16 +11,18 @@
 PYTHON ?= python3
 VENV := .venv
 INSTALLED := $(VENV)/.installed
+# Browser libraries (Annotorious), pinned in frontend/package-lock.json, copied into a git-ignored static folder.
+VENDOR := frontend/static/frontend/vendor/.installed
 PYTEST_ARGS ?=
 
 .PHONY: run test
 
-run: $(INSTALLED)
+run: $(INSTALLED) $(VENDOR)
 	$(VENV)/bin/python -m labeler.launcher all
 
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/labeler
 test: export REDIS_URL ?= redis://127.0.0.1:6379/15
-test: $(INSTALLED)
+test: $(INSTALLED) $(VENDOR)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 $(VENV)/bin/python:
@@ -29,4 +31,9 @@ $(VENV)/bin/python:
 # Reinstall only when pyproject.toml changed since the last install.
 $(INSTALLED): pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/pip install -e '.[test]' --config-settings editable_mode=compat
+	touch $@
+
+# `npm ci` installs exactly what package-lock.json pins (no network at run time: the files are served from static/).
+$(VENDOR): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent vendor
 	touch $@

@@ -1,4 +1,6 @@
-"""The annotator's pages, and uploaded task files served only to members of their project."""
+"""The annotator's pages (their projects, a project's instructions, the labeling page) and uploaded task files
+served only to members of their project. Views stay thin: access checks in projects.access, progress in
+projects.queue, the label config's page shape in frontend.labeling; the labeling itself runs in the browser."""
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
@@ -8,13 +10,44 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
 from projects import access
+from projects.queue import annotator_progress
 from projects.task_import import UPLOAD_PREFIX
+
+from .labeling import page_config
 
 
 @login_required
 def home(request):
-    projects = access.projects_for(request.user).order_by("-id")
+    projects = list(access.projects_with_role(request.user).order_by("-id"))
+    for project in projects:
+        project.progress = annotator_progress(project, request.user)
     return render(request, "frontend/home.html", {"projects": projects})
+
+
+@login_required
+def project_page(request, project_id: int):
+    project = access.get_project_for(request.user, project_id)
+    progress = annotator_progress(project, request.user)
+    return render(request, "frontend/project.html", {"project": project, "progress": progress})
+
+
+@login_required
+def label_page(request, project_id: int, task_id: int | None = None):
+    """The labeling page; with a task id it opens that task (one of the annotator's earlier ones) for editing."""
+    project = access.get_project_for(request.user, project_id)
+    if task_id is not None:
+        task = access.get_task_for(request.user, task_id)
+        if task.project_id != project.pk:
+            raise Http404("No task with that id in this project.")
+    page = {
+        "project": {"id": project.pk, "title": project.title, "instructions": project.instructions},
+        "config": page_config(project.label_config),
+        "progress": annotator_progress(project, request.user),
+        "openTask": task_id,
+        "user": request.user.username,
+        "userId": request.user.pk,
+    }
+    return render(request, "frontend/label.html", {"project": project, "page": page})
 
 
 class UploadedFileView(APIView):

@@ -1,0 +1,64 @@
+"""What the labeling page needs to know about a project's label config, as plain JSON for its ES modules.
+
+The parsed LabelConfig says what the controls are; the XML's document order says where they go on screen (and
+where the <Header>s sit). Every label and choice gets a key: the config's own `hotkey`, else the next free one of
+DEFAULT_KEYS, so two controls never share a key and every key can be printed beside its button.
+"""
+from defusedxml import ElementTree
+
+from projects.label_config import LabelConfig, parse_label_config
+
+# Keys the page itself uses; default label keys skip them (a config may still claim them on purpose).
+RESERVED_KEYS = frozenset("sar?[]+-=0")
+DEFAULT_KEYS = "123456789" + "qwertyuiopdfghjklxcvbnm"
+# Colours for labels, in order: distinct on white and on photos, legible with dark text on a light tint.
+LABEL_COLOURS = (
+    "#2563eb", "#dc2626", "#16a34a", "#d97706", "#9333ea", "#0891b2", "#db2777", "#65a30d", "#4f46e5", "#ea580c",
+)
+
+
+def page_config(label_config_xml: str) -> dict:
+    """The JSON the labeling page embeds: layout in document order, objects, and controls with keys and colours."""
+    config = parse_label_config(label_config_xml)
+    return {
+        "layout": layout(label_config_xml, config),
+        "objects": {name: {"name": name, "kind": obj.kind, "field": obj.data_field} for name, obj in config.objects.items()},
+        "controls": controls_with_keys(config),
+    }
+
+
+def layout(label_config_xml: str, config: LabelConfig) -> list[dict]:
+    """Headers, objects and controls in the order the config lists them."""
+    root = ElementTree.fromstring(label_config_xml, forbid_dtd=True)
+    items = []
+    for element in root.iter():
+        name = element.get("name")
+        if element.tag == "Header":
+            items.append({"kind": "header", "text": element.get("value", "")})
+        elif name in config.objects and element.tag in ("Image", "Text"):
+            items.append({"kind": "object", "name": name})
+        elif name in config.controls:
+            items.append({"kind": "control", "name": name})
+    return items
+
+
+def controls_with_keys(config: LabelConfig) -> dict[str, dict]:
+    taken = {key.lower() for control in config.controls.values() for key in control.hotkeys.values()}
+    free = (key for key in DEFAULT_KEYS if key not in taken and key not in RESERVED_KEYS)
+    colour_index = 0
+    controls = {}
+    for name, control in config.controls.items():
+        values = []
+        for value in control.values:
+            key = control.hotkeys.get(value, "").lower() or next(free, "")
+            values.append({"value": value, "key": key, "colour": LABEL_COLOURS[colour_index % len(LABEL_COLOURS)]})
+            colour_index += 1
+        controls[name] = {
+            "name": name,
+            "tag": control.tag,
+            "type": control.result_type,
+            "toName": control.to_name,
+            "multiple": control.multiple,
+            "values": values,
+        }
+    return controls

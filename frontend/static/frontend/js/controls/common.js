@@ -1,0 +1,40 @@
+// Small DOM helpers the controls share.
+import { keyLabel } from "../keyboard.js";
+
+/** el("button", {class: "x", onclick}, child, ...): an element with attributes, properties and children. */
+export function el(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else if (name === "style" && typeof value === "object") Object.assign(element.style, value);
+    else if (name === "dataset") Object.assign(element.dataset, value);
+    else element.setAttribute(name, value === true ? "" : value);
+  }
+  element.append(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
+  return element;
+}
+
+export function kbd(combo) {
+  return combo ? el("kbd", {}, keyLabel(combo)) : null;
+}
+
+/** A control's panel in the sidebar: a title (its name) and a body. */
+export function panel(control, hint, ...body) {
+  return el("section", { class: "panel", "data-control": control.name },
+    el("header", { class: "panel-head" }, el("h3", {}, control.name), hint ? el("span", { class: "panel-hint" }, hint) : null),
+    ...body);
+}
+
+/** The label buttons of a Labels or RectangleLabels control; the active one is pressed. */
+export function labelPalette(control, onPick) {
+  return el("div", { class: "label-palette" }, control.values.map((entry) =>
+    el("button", {
+      type: "button", class: "label-button", "data-value": entry.value, style: { "--label": entry.colour },
+      onclick: () => onPick(entry.value), "aria-pressed": "false",
+    }, el("span", { class: "swatch" }), el("span", { class: "label-name" }, entry.value), kbd(entry.key))));
+}
+
+export function colourOf(control, label) {
+  return control.values.find((entry) => entry.value === label)?.colour || "#64748b";
+}

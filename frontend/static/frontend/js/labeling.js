@@ -1,0 +1,425 @@
+// The labeling page: builds the controls from the project's label config, shows tasks from the queue (the next
+// one prefetched), sends submissions through the outbox, and binds every action to a key.
+import { newIdempotencyKey, projectApi } from "./api.js";
+import { ChoicesControl } from "./controls/choices.js";
+import { el, kbd } from "./controls/common.js";
+import { ImageView, RectLabelsControl } from "./controls/rectangles.js";
+import { SpanLabelsControl, TextView } from "./controls/spans.js";
+import { TextAreaControl } from "./controls/textarea.js";
+import { Keyboard } from "./keyboard.js";
+import { LeadTimer } from "./lead-timer.js";
+import { Outbox } from "./outbox.js";
+import { preloadImages, TaskQueue } from "./queue.js";
+import { bindPageKeys } from "./page-keys.js";
+import { AnnotationStore } from "./store.js";
+import { $, askSkipReason, banner, showProgress, showStatus, toast, toggleHelp } from "./ui.js";
+
+const CONTROL_CLASSES = { choices: ChoicesControl, labels: SpanLabelsControl, rectanglelabels: RectLabelsControl, textarea: TextAreaControl };
+const VIEW_CLASSES = { text: TextView, image: ImageView };
+const DOUBLE_PRESS_MS = 300; // a second Submit this soon after the first is a double click, not a decision
+const EDIT_SAVE_WAIT_MS = 2000; // how long an edit waits for the server's answer before moving on (offline)
+
+export class LabelingPage {
+  constructor(page) {
+    this.page = page;
+    this.config = page.config;
+    this.api = projectApi(page.project.id);
+    this.store = new AnnotationStore();
+    this.keyboard = new Keyboard();
+    this.timer = new LeadTimer();
+    this.outbox = new Outbox(this.api, `labeler:outbox:${page.user}:${page.project.id}`, {
+      onChange: (outbox) => showStatus(outbox),
+      onSaved: (item, annotation) => this.#saved(item, annotation),
+      onProblem: (item, error) => this.#problem(item, error),
+    });
+    const imageFields = Object.values(this.config.objects).filter((object) => object.kind === "image").map((object) => object.field);
+    this.imageFields = imageFields;
+    this.queue = new TaskQueue(this.api, { busyTaskIds: () => this.outbox.pendingTaskIds(), imageFields });
+    this.mode = { kind: "loading" };
+    this.history = { entries: [], nextBefore: null, position: -1 };
+    this.progress = { ...page.progress };
+    this.unsaved = new Map(); // task id -> a submission the server refused (conflict), kept to reopen
+    this.lastSubmitAt = -Infinity;
+    this.metrics = window.labelerMetrics = { pageShownAt: null, transitions: [] };
+    this.#build();
+    this.store.subscribe((event) => this.#render(event));
+    bindPageKeys(this);
+    this.#wireButtons();
+    window.addEventListener("pagehide", () => this.#releaseLeases());
+    showStatus(this.outbox);
+    showProgress(this.progress);
+  }
+
+  async start() {
+    this.outbox.flush();
+    if (this.page.openTask) {
+      await this.openEarlier(this.page.openTask);
+      this.queue.start().catch(() => {});
+      return;
+    }
+    try {
+      await this.queue.start();
+    } catch (error) {
+      banner("error", `Could not load a task: ${error.message}`, [["Try again", "", () => this.start()]]);
+      return;
+    }
+    await this.#showQueueTask();
+  }
+
+  // --- building the page from the label config --------------------------------------------------------------
+
+  #build() {
+    const canvas = $("#canvas");
+    const sidebar = $("#sidebar");
+    this.views = {};
+    this.controls = [];
+    let header = null;
+    for (const item of this.config.layout) {
+      if (item.kind === "header") {
+        header = el("h2", { class: "section-header" }, item.text);
+        continue;
+      }
+      const target = item.kind === "object" ? canvas : sidebar;
+      if (header) target.append(header);
+      header = null;
+      if (item.kind === "object") {
+        const object = this.config.objects[item.name];
+        const view = new VIEW_CLASSES[object.kind](object, { store: this.store });
+        view.mount(canvas);
+        this.views[item.name] = view;
+      } else {
+        const control = this.config.controls[item.name];
+        const instance = new CONTROL_CLASSES[control.type](control, { store: this.store });
+        instance.mount(sidebar);
+        this.controls.push(instance);
+      }
+    }
+    for (const control of this.controls) {
+      if (control.control.type === "labels" || control.control.type === "rectanglelabels") {
+        control.view = this.views[control.control.toName];
+        control.view.controls.push(control);
+      }
+    }
+    this.regionList = el("ol", { class: "region-list" });
+    if (this.controls.some((control) => control.view)) {
+      sidebar.append(el("section", { class: "panel regions-panel" },
+        el("header", { class: "panel-head" }, el("h3", {}, "Regions"), el("span", { class: "panel-hint" }, kbd("↑"), kbd("↓"), " switch · ", kbd("Delete"), " remove")),
+        this.regionList));
+    }
+  }
+
+  #wireButtons() {
+    const actions = {
+      "#btn-submit": (event) => this.submit(event), "#btn-skip": () => this.skip(), "#btn-back": () => this.back(),
+      "#btn-forward": () => this.forward(), "#btn-help": () => toggleHelp(this.keyboard), "#btn-accept": () => this.acceptSuggestions(),
+    };
+    for (const [selector, run] of Object.entries(actions)) $(selector).addEventListener("click", run);
+  }
+
+  #render(event) {
+    for (const control of this.controls) control.render(event);
+    for (const view of Object.values(this.views)) view.render(event);
+    this.#renderRegions();
+    this.#renderSuggestions();
+  }
+
+  #renderRegions() {
+    const regions = this.store.regions();
+    const rows = regions.map((item, index) => {
+      const labels = item.value.labels || item.value.rectanglelabels || [];
+      const owner = this.controls.find((control) => control.control.name === item.from_name);
+      const colour = owner?.control.values.find((entry) => entry.value === labels[0])?.colour;
+      const detail = item.type === "labels" ? `“${item.value.text}”` : boxSize(item);
+      return el("li", {
+        class: ["region", item.id === this.store.selectedId && "selected", this.store.isSuggested(item.id) && "suggested"].filter(Boolean).join(" "),
+        "data-region": item.id, style: { "--label": colour },
+      },
+      el("button", { type: "button", class: "region-select", onclick: () => this.store.select(item.id) },
+        el("span", { class: "region-index" }, String(index + 1)), el("span", { class: "swatch" }),
+        el("span", { class: "region-label" }, labels.join(", ")), el("span", { class: "region-detail" }, detail),
+        this.store.isSuggested(item.id) ? el("span", { class: "badge" }, "suggested") : null),
+      el("button", { type: "button", class: "btn btn-icon region-delete", "aria-label": "Delete region", title: "Delete (Del)", onclick: () => this.store.remove(item.id) }, "×"));
+    });
+    if (!rows.length) rows.push(el("li", { class: "region-empty" }, "No regions yet."));
+    this.regionList.replaceChildren(...rows);
+    this.regionList.querySelector(".selected")?.scrollIntoView({ block: "nearest" });
+  }
+
+  #renderSuggestions() {
+    const box = $("#suggestions");
+    const count = this.store.suggested.size;
+    box.hidden = !count;
+    if (count) {
+      const prediction = this.prediction;
+      const score = typeof prediction?.score === "number" ? ` · score ${prediction.score.toFixed(2)}` : "";
+      $("#suggestions-text").textContent = `${count} suggestion${count === 1 ? "" : "s"} from ${prediction?.model_version || "a model"}${score}`;
+    }
+  }
+
+  // --- showing tasks -------------------------------------------------------------------------------------------
+
+  async #showQueueTask() {
+    const task = this.queue.current;
+    this.history.position = -1;
+    if (!task) return this.#showDone();
+    window.history.replaceState(null, "", `/projects/${this.page.project.id}/label/`);
+    await this.#show(task, { kind: "queue", task });
+  }
+
+  async #show(task, mode, { result = null } = {}) {
+    this.mode = mode;
+    document.body.dataset.mode = mode.kind;
+    document.body.dataset.state = "loading";
+    this.prediction = null;
+    if (result) {
+      this.store.load(result);
+    } else if (mode.annotation) {
+      this.store.load(mode.annotation.result);
+    } else if (task.predictions?.length) {
+      this.prediction = task.predictions.reduce((newest, prediction) => (prediction.id > newest.id ? prediction : newest));
+      this.store.load(this.prediction.result, { suggested: true });
+    } else {
+      this.store.load([]);
+    }
+    $("#task-id").textContent = `Task ${task.id}`;
+    $("#edit-pill").hidden = mode.kind !== "edit";
+    $("#empty").hidden = true;
+    $("#workspace").hidden = false;
+    this.timer.restart();
+    await Promise.all(Object.values(this.views).map((view) => view.show(task)));
+    if (this.mode !== mode) return;
+    this.#render({ kind: "load" });
+    document.body.dataset.task = task.id;
+    document.body.dataset.state = "ready";
+    this.#recordShown(task.id);
+  }
+
+  #recordShown(taskId) {
+    const submitAt = this.submitAt;
+    this.submitAt = null;
+    // After the frame is painted: a task on screen, not one in a layout queue.
+    requestAnimationFrame(() => setTimeout(() => {
+      const now = performance.now();
+      if (this.metrics.pageShownAt === null) this.metrics.pageShownAt = now;
+      if (submitAt !== null && submitAt !== undefined) this.metrics.transitions.push({ taskId, ms: now - submitAt });
+    }, 0));
+  }
+
+  #showDone() {
+    this.mode = { kind: "done" };
+    document.body.dataset.mode = "done";
+    document.body.dataset.state = "ready";
+    delete document.body.dataset.task;
+    this.store.load([]);
+    $("#task-id").textContent = "";
+    $("#edit-pill").hidden = true;
+    $("#workspace").hidden = true;
+    $("#empty").hidden = false;
+    this.#recordShown(null);
+  }
+
+  // --- actions (each bound to a key in page-keys.js) --------------------------------------------------------------
+
+  async submit(event) {
+    if (!["queue", "edit"].includes(this.mode.kind)) return;
+    const now = event?.timeStamp ?? performance.now();
+    if (now - this.lastSubmitAt < DOUBLE_PRESS_MS) return;
+    this.lastSubmitAt = now;
+    this.submitAt = now;
+    const body = { result: this.store.result(), lead_time: this.timer.seconds(), was_cancelled: false, cancel_reason: "" };
+    if (this.prediction) body.prediction = this.prediction.id;
+    await this.#send(body);
+  }
+
+  async skip() {
+    if (!["queue", "edit"].includes(this.mode.kind)) return;
+    const mode = this.mode;
+    const reason = await askSkipReason();
+    if (reason === null || this.mode !== mode) return;
+    this.submitAt = performance.now();
+    await this.#send({ result: this.store.result(), lead_time: this.timer.seconds(), was_cancelled: true, cancel_reason: reason });
+  }
+
+  async #send(body) {
+    const { task, annotation } = this.mode;
+    if (this.mode.kind === "queue") {
+      task.submissionKey ||= newIdempotencyKey(); // once per task: a retry or a double submit reuses it
+      this.outbox.add({ key: task.submissionKey, taskId: task.id, body });
+      this.#countLocally(body.was_cancelled);
+      this.history.position = -1;
+      const next = await this.queue.advance().catch(() => null);
+      if (this.mode.task !== task) return; // the annotator went elsewhere meanwhile
+      if (next) await this.#show(next, { kind: "queue", task: next });
+      else this.#showDone();
+      return;
+    }
+    await this.#saveEdit(task, annotation, body);
+  }
+
+  async #saveEdit(task, annotation, body) {
+    const item = { key: newIdempotencyKey(), taskId: task.id, body };
+    if (annotation) {
+      item.annotationId = annotation.id;
+      item.version = this.mode.overwriteVersion ?? annotation.version;
+      body.lead_time = (annotation.lead_time || 0) + body.lead_time;
+    }
+    const mode = this.mode;
+    const outcome = await Promise.race([this.outbox.add(item), new Promise((resolve) => setTimeout(resolve, EDIT_SAVE_WAIT_MS, { status: "queued" }))]);
+    if (this.mode !== mode) return;
+    if (outcome.status === "problem") return; // #problem() explained it; the edit stays on screen
+    this.unsaved.delete(task.id);
+    toast(outcome.status === "saved" ? `Task ${task.id} saved` : `Task ${task.id} will be saved when the server answers`);
+    await this.forward();
+  }
+
+  #countLocally(skipped) {
+    if (skipped) this.progress.skipped += 1;
+    else this.progress.done += 1;
+    this.progress.remaining = Math.max(0, this.progress.remaining - 1);
+    showProgress(this.progress);
+  }
+
+  /** `[`: open the annotator's previous task (their own annotation, for editing). */
+  async back() {
+    if (!(await this.#settled())) return;
+    if (this.history.position === -1) {
+      const page = await this.api.history(null).catch(() => null);
+      if (!page) return toast("Can't load your earlier tasks right now.");
+      this.history.entries = page.results;
+      this.history.nextBefore = page.next_before;
+    }
+    const position = this.history.position + 1;
+    if (position >= this.history.entries.length && this.history.nextBefore) {
+      const page = await this.api.history(this.history.nextBefore).catch(() => null);
+      if (page) {
+        this.history.entries.push(...page.results);
+        this.history.nextBefore = page.next_before;
+      }
+    }
+    const entry = this.history.entries[position];
+    if (!entry) return toast("No earlier tasks.");
+    this.history.position = position;
+    await this.openEarlier(entry.task);
+  }
+
+  /** `]`: the next newer earlier task, or back to the queue. */
+  async forward() {
+    const position = this.history.position - 1;
+    if (position < 0 || !this.history.entries[position]) {
+      if (this.mode.kind === "queue") return;
+      if (!this.queue.current) await this.queue.advance().catch(() => null);
+      return this.#showQueueTask();
+    }
+    this.history.position = position;
+    await this.openEarlier(this.history.entries[position].task);
+  }
+
+  /** Open one of the annotator's earlier tasks; `result` restores a version the server refused. */
+  async openEarlier(taskId, { result = null } = {}) {
+    let task;
+    try {
+      task = await this.api.task(taskId);
+    } catch (error) {
+      return banner("error", `Could not open task ${taskId}: ${error.message}`);
+    }
+    preloadImages(task, this.imageFields);
+    const annotation = task.annotations.find((candidate) => candidate.completed_by === this.page.userId) || null;
+    window.history.replaceState(null, "", `/projects/${this.page.project.id}/label/${task.id}/`);
+    await this.#show(task, { kind: "edit", task, annotation }, { result });
+  }
+
+  /** Wait (briefly) until queued submissions reached the server, so history includes them. */
+  async #settled() {
+    const idle = await Promise.race([this.outbox.whenIdle().then(() => true), new Promise((resolve) => setTimeout(resolve, 3000, false))]);
+    if (!idle) toast("Still sending your last submissions; try again when they are saved.");
+    return idle;
+  }
+
+  acceptSuggestions() {
+    const count = this.store.suggested.size;
+    if (this.store.acceptSuggestions()) toast(`Accepted ${count} suggestion${count === 1 ? "" : "s"}`);
+  }
+
+  // --- answers from the server --------------------------------------------------------------------------------
+
+  #saved(item, annotation) {
+    this.unsaved.delete(item.taskId);
+    if (this.mode.kind === "edit" && this.mode.task.id === item.taskId && annotation) {
+      this.mode.annotation = annotation;
+      this.mode.overwriteVersion = undefined;
+    }
+    clearTimeout(this.progressTimer);
+    this.progressTimer = setTimeout(() => this.#refreshProgress(), 400);
+  }
+
+  async #refreshProgress() {
+    if (this.outbox.pending) return;
+    const progress = await this.api.progress().catch(() => null);
+    if (progress) {
+      this.progress = progress;
+      showProgress(progress);
+    }
+  }
+
+  /** The server refused a submission (409: changed or annotated elsewhere; 400: invalid). Keep the work. */
+  async #problem(item, error) {
+    const annotationId = item.annotationId || error.body.annotation_id || error.body.annotation?.id;
+    this.unsaved.set(item.taskId, { result: item.body.result, annotationId });
+    const onScreen = this.mode.kind === "edit" && this.mode.task.id === item.taskId;
+    if (error.status === 409 && onScreen && annotationId) return this.#conflictOnScreen(annotationId);
+    const what = error.status === 409
+      ? `Task ${item.taskId} was changed elsewhere (another tab, or a manager) before your version arrived, so yours was not saved.`
+      : `Task ${item.taskId} was not saved: ${error.message}`;
+    banner("error", `${what} Your version is kept in this page.`, [
+      ["Open it", "", () => this.reopenUnsaved(item.taskId)],
+    ]);
+  }
+
+  /** The edit on screen clashed with a newer version: offer to overwrite it, or to load it instead. */
+  async #conflictOnScreen(annotationId) {
+    const stored = await this.api.annotation(annotationId).catch(() => null);
+    if (stored) this.mode.overwriteVersion = stored.version;
+    this.mode.conflict = stored;
+    this.#conflictBanner?.();
+    this.#conflictBanner = banner("error",
+      "This annotation was changed elsewhere (another tab, or a manager) since you opened it. Your version is still on screen and not saved.",
+      [["Overwrite with mine", "Enter", () => this.submit()], ["Load the stored one", "R", () => this.loadStored()]]);
+  }
+
+  #conflictBanner = null;
+
+  /** The banner's "Open it": reopen the newest submission the server refused, with the annotator's version on screen. */
+  async reopenUnsaved(taskId = [...this.unsaved.keys()].pop()) {
+    const unsaved = this.unsaved.get(taskId);
+    if (!unsaved) return;
+    await this.openEarlier(taskId, { result: unsaved.result });
+    if (unsaved.annotationId) await this.#conflictOnScreen(unsaved.annotationId);
+  }
+
+  /** `R` after a conflict: show the stored version instead of ours. */
+  loadStored() {
+    const stored = this.mode.conflict;
+    if (!stored) return;
+    this.#conflictBanner?.();
+    this.mode.annotation = stored;
+    this.mode.overwriteVersion = undefined;
+    this.mode.conflict = null;
+    this.unsaved.delete(this.mode.task.id);
+    this.store.load(stored.result);
+    toast("Loaded the stored version");
+  }
+
+  #releaseLeases() {
+    const held = this.queue.held().filter((id) => !this.outbox.pendingTaskIds().includes(id));
+    if (held.length) this.api.release(held).catch(() => {});
+  }
+}
+
+function boxSize(item) {
+  const { width, height } = item.value;
+  if (item.original_width) return `${Math.round((width * item.original_width) / 100)}×${Math.round((height * item.original_height) / 100)} px`;
+  return `${width.toFixed(1)}×${height.toFixed(1)} %`;
+}
+
+const page = JSON.parse(document.getElementById("labeler-page").textContent);
+new LabelingPage(page).start();
