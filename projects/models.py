@@ -155,7 +155,8 @@ class Annotation(models.Model):
         ]
         indexes = [
             models.Index(fields=["project", "id"], name="annotation_project_id"),
-            models.Index(fields=["completed_by", "project"], name="annotation_author_project"),
+            # Also the annotator's history, newest first (completed_by, project, id DESC).
+            models.Index(fields=["completed_by", "project", "id"], name="annotation_author_history"),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from .label_config import LabelConfig, parse_label_config, validate_result
 from .models import Annotation, Project, ProjectMember, Role, Task
+from .queue import release_lease_on_submit
 
 
 class Conflict(Exception):
@@ -153,6 +154,9 @@ def submit_annotation(
                 task=task, project_id=task.project_id, completed_by=author, result=result or [],
                 lead_time=lead_time, was_cancelled=was_cancelled, cancel_reason=cancel_reason, idempotency_key=idempotency_key,
             )
+            # Before the task row's lock, in the order the lease sweeper takes its locks.
+            if author is not None:
+                release_lease_on_submit(task_id=task.pk, user=author)
             _move_task_counters(task.pk, submitted=0 if was_cancelled else 1, cancelled=1 if was_cancelled else 0)
     except IntegrityError:
         existing = _existing_annotation(task, author, idempotency_key)

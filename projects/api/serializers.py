@@ -115,6 +115,37 @@ class TaskDetailSerializer(TaskSerializer):
         fields = [*TaskSerializer.Meta.fields, "annotations", "predictions"]
 
 
+class LeasedTaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="task.id")
+    project = serializers.IntegerField(source="task.project_id")
+    data = serializers.JSONField(source="task.data")
+    meta = serializers.JSONField(source="task.meta")
+    predictions = PredictionSerializer(many=True, source="task.predictions.all")
+    lease_expires_at = serializers.DateTimeField(source="expires_at")
+
+
+class ReleaseSerializer(serializers.Serializer):
+    tasks = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=100, allow_empty=False)
+
+
+class HistoryItemSerializer(serializers.Serializer):
+    annotation = serializers.IntegerField()
+    task = serializers.IntegerField()
+    was_cancelled = serializers.BooleanField()
+    updated_at = serializers.DateTimeField()
+
+
+class HistorySerializer(serializers.Serializer):
+    results = HistoryItemSerializer(many=True)
+    next_before = serializers.IntegerField(allow_null=True)
+
+
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField(help_text="Tasks you submitted.")
+    skipped = serializers.IntegerField(help_text="Tasks you skipped.")
+    remaining = serializers.IntegerField(help_text="Unfinished tasks you have not annotated or skipped.")
+
+
 class ImportResultSerializer(serializers.Serializer):
     task_count = serializers.IntegerField()
     annotation_count = serializers.IntegerField()

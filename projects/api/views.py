@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from workers import jobs
 from workers.models import Job
 
-from .. import access, services, task_import
+from .. import access, queue, services, task_import
 from ..access import MANAGE
 from ..models import Annotation, Project, ProjectMember, Role, Task
 from . import serializers as s
@@ -225,6 +225,77 @@ class AnnotationDetailView(APIView):
     def delete(self, request, pk: int):
         services.delete_annotation(annotation=access.get_annotation_for(request.user, pk, write=True))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NextTaskView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter(
+            "exclude", OpenApiTypes.STR,
+            description=f"Comma-separated ids of tasks you already have in hand (at most {queue.MAX_EXCLUDED_TASKS}): "
+            "the answer is a different task, so a client can prefetch the next one.",
+        )],
+        responses={200: s.LeasedTaskSerializer, 204: OpenApiResponse(description="No task is left for you in this project.")},
+    )
+    def get(self, request, pk: int):
+        project = access.get_project_for(request.user, pk)
+        exclude = _task_ids_param(request.query_params.get("exclude", ""))
+        leased = queue.next_task_for(project=project, user=request.user, exclude=exclude)
+        if leased is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(s.LeasedTaskSerializer(leased).data)
+
+
+def _task_ids_param(raw: str) -> frozenset[int]:
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not all(part.isdigit() for part in parts):
+        raise ValidationError({"exclude": "must be comma-separated task ids, e.g. exclude=12,13"})
+    if len(parts) > queue.MAX_EXCLUDED_TASKS:
+        raise ValidationError({"exclude": f"at most {queue.MAX_EXCLUDED_TASKS} task ids"})
+    return frozenset(int(part) for part in parts)
+
+
+class ReleaseView(APIView):
+    @extend_schema(request=s.ReleaseSerializer, responses={204: None})
+    def post(self, request, pk: int):
+        project = access.get_project_for(request.user, pk)
+        body = s.ReleaseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        queue.release_leases(project=project, user=request.user, task_ids=body.validated_data["tasks"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class HistoryView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("before", OpenApiTypes.INT, description="Only annotations with a smaller id (the previous page's next_before)."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="How many, 1-100 (default 20)."),
+        ],
+        responses=s.HistorySerializer,
+    )
+    def get(self, request, pk: int):
+        project = access.get_project_for(request.user, pk)
+        before = _positive_int_param(request, "before", default=None, maximum=None)
+        limit = _positive_int_param(request, "limit", default=20, maximum=100)
+        rows = queue.annotation_history(project, request.user, before=before, limit=limit)
+        next_before = rows[-1]["annotation"] if len(rows) == limit else None
+        return Response(s.HistorySerializer({"results": rows, "next_before": next_before}).data)
+
+
+def _positive_int_param(request, name: str, *, default, maximum: int | None):
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+        bound = f" up to {maximum}" if maximum else ""
+        raise ValidationError({name: f"must be a whole number from 1{bound}"})
+    return int(raw)
+
+
+class ProgressView(APIView):
+    @extend_schema(responses=s.ProgressSerializer)
+    def get(self, request, pk: int):
+        project = access.get_project_for(request.user, pk)
+        return Response(s.ProgressSerializer(queue.annotator_progress(project, request.user)).data)
 
 
 def _if_match_version(request) -> int | None:

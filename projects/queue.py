@@ -1,0 +1,166 @@
+"""The annotator queue: which task an annotator gets next, held for them by an expiring lease.
+
+A task is handed to at most `overlap` annotators at once, counting those who finished it: a task may be leased
+while `annotation_count + reserved_count < overlap`. `reserved_count` is a counter of unexpired leases, moved in
+the lease's own transaction. On PostgreSQL, `select_for_update(skip_locked=True)` lets concurrent callers pass
+over a task another caller is leasing; the conditional counter UPDATE is the guard on every database, so a task
+is never over-assigned even where row locks do not exist (SQLite serialises writers instead).
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from .models import Annotation, Project, QueueOrder, Task, TaskLease
+
+MAX_EXCLUDED_TASKS = 20
+# A task that filled up while we waited for its lock (or, without row locks, between our SELECT and UPDATE)
+# costs one more try; every failed try means another caller got a lease, so this bounds nothing in practice.
+PICK_ATTEMPTS = 50
+
+
+@dataclass(frozen=True)
+class LeasedTask:
+    task: Task
+    expires_at: datetime
+
+
+def next_task_for(*, project: Project, user, exclude: frozenset[int] = frozenset()) -> LeasedTask | None:
+    """The task the annotator should work on now, leased to them; None when none is left for them.
+
+    A task they already hold (and have not excluded as already in hand) comes back first, so a reload resumes
+    where they were. `exclude` names tasks the client has in hand, so a prefetch gets a different one.
+    """
+    now = timezone.now()
+    expire_leases(project_id=project.pk, now=now)
+    expires_at = now + timedelta(minutes=project.lease_minutes)
+    held = _renew_held_lease(project, user, exclude, expires_at)
+    if held is not None:
+        return held
+    for _ in range(PICK_ATTEMPTS):
+        with transaction.atomic():
+            task = _lock_free_task(project, user, exclude)
+            if task is None:
+                return None
+            if _reserve(task.pk, project.overlap):
+                TaskLease.objects.create(project=project, task=task, user=user, expires_at=expires_at)
+                return LeasedTask(task=task, expires_at=expires_at)
+    return None
+
+
+def _lock_free_task(project: Project, user, exclude: frozenset[int]) -> Task | None:
+    """Lock a task the annotator may take. Rows locked by other callers are skipped; when every free task is
+    locked by a lease in flight, wait for one of them (one row, so waiting callers cannot deadlock) rather
+    than answer "nothing left" too soon."""
+    free = _free_tasks(project, user, exclude)
+    task = free.select_for_update(skip_locked=True, of=("self",)).first()
+    if task is not None:
+        return task
+    busy_id = free.values_list("id", flat=True).first()
+    if busy_id is None:
+        return None
+    return Task.objects.select_for_update().filter(pk=busy_id).first()
+
+
+def _renew_held_lease(project: Project, user, exclude: frozenset[int], expires_at: datetime) -> LeasedTask | None:
+    lease = (
+        TaskLease.objects.filter(project=project, user=user, expires_at__gt=timezone.now(), task__is_finished=False)
+        .exclude(task_id__in=exclude).select_related("task").order_by("created_at", "id").first()
+    )
+    if lease is None:
+        return None
+    TaskLease.objects.filter(pk=lease.pk).update(expires_at=expires_at)
+    return LeasedTask(task=lease.task, expires_at=expires_at)
+
+
+def _free_tasks(project: Project, user, exclude: frozenset[int]):
+    done_by_user = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user)  # skips included
+    held_by_user = TaskLease.objects.filter(task=OuterRef("pk"), user=user)
+    return (
+        Task.objects.filter(project=project, is_finished=False)
+        .alias(load=F("annotation_count") + F("reserved_count"))
+        .filter(load__lt=project.overlap)
+        .exclude(pk__in=exclude)
+        .exclude(Exists(done_by_user))
+        .exclude(Exists(held_by_user))
+        .order_by(*_queue_order(project))
+    )
+
+
+def _queue_order(project: Project) -> tuple:
+    if project.queue_order == QueueOrder.UNCERTAINTY:
+        return ("reserved_count", "-uncertainty", "id")
+    return ("reserved_count", "id")
+
+
+def _reserve(task_id: int, overlap: int) -> bool:
+    """Count one more holder, unless the task filled up since we read it."""
+    return bool(
+        Task.objects.filter(pk=task_id, is_finished=False)
+        .alias(load=F("annotation_count") + F("reserved_count"))
+        .filter(load__lt=overlap)
+        .update(reserved_count=F("reserved_count") + 1)
+    )
+
+
+def release_leases(*, project: Project, user, task_ids) -> int:
+    """Give back the annotator's leases on these tasks (they closed the page); answer how many were held."""
+    with transaction.atomic():
+        released = _delete_leases(TaskLease.objects.filter(project=project, user=user, task_id__in=list(task_ids)))
+    return released
+
+
+def release_lease_on_submit(*, task_id: int, user) -> int:
+    """Called inside the submission's transaction: the annotator no longer holds the task."""
+    return _delete_leases(TaskLease.objects.filter(task_id=task_id, user=user))
+
+
+def expire_leases(*, project_id: int, now: datetime | None = None) -> int:
+    """Return expired leases' tasks to the pool. Concurrent callers skip each other's locked rows."""
+    with transaction.atomic():
+        expired = TaskLease.objects.filter(project_id=project_id, expires_at__lte=now or timezone.now())
+        return _delete_leases(expired)
+
+
+def _delete_leases(leases) -> int:
+    """Delete leases under row locks and take each one off its task's reserved_count."""
+    locked = list(leases.select_for_update(skip_locked=True).values_list("id", "task_id"))
+    if not locked:
+        return 0
+    TaskLease.objects.filter(pk__in=[lease_id for lease_id, _ in locked]).delete()
+    per_task: dict[int, int] = {}
+    for _, task_id in locked:
+        per_task[task_id] = per_task.get(task_id, 0) + 1
+    # Almost always one lease per task; group by how many so that is one UPDATE, not one per task.
+    by_amount: dict[int, list[int]] = {}
+    for task_id, amount in per_task.items():
+        by_amount.setdefault(amount, []).append(task_id)
+    for amount, task_ids in by_amount.items():
+        Task.objects.filter(pk__in=task_ids).update(reserved_count=Greatest(F("reserved_count") - amount, 0))
+    return len(locked)
+
+
+def annotator_progress(project: Project, user) -> dict:
+    """What the annotator did in the project and how many tasks are still open to them."""
+    own = Annotation.objects.filter(project=project, completed_by=user).aggregate(
+        done=Count("id", filter=Q(was_cancelled=False)),
+        skipped=Count("id", filter=Q(was_cancelled=True)),
+        on_open_tasks=Count("id", filter=Q(task__is_finished=False)),
+    )
+    open_tasks = max(project.task_count - project.finished_task_count, 0)
+    return {"done": own["done"], "skipped": own["skipped"], "remaining": max(open_tasks - own["on_open_tasks"], 0)}
+
+
+def annotation_history(project: Project, user, *, before: int | None = None, limit: int = 20) -> list[dict]:
+    """The annotator's own annotations in the project, newest first, `limit` at a time (keyset on id)."""
+    annotations = Annotation.objects.filter(project=project, completed_by=user)
+    if before is not None:
+        annotations = annotations.filter(pk__lt=before)
+    rows = annotations.order_by("-id").values("id", "task_id", "was_cancelled", "updated_at")[:limit]
+    return [
+        {"annotation": row["id"], "task": row["task_id"], "was_cancelled": row["was_cancelled"], "updated_at": row["updated_at"]}
+        for row in rows
+    ]
