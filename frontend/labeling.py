@@ -45,14 +45,12 @@ def layout(label_config_xml: str, config: LabelConfig) -> list[dict]:
 def controls_with_keys(config: LabelConfig) -> dict[str, dict]:
     taken = {key.lower() for control in config.controls.values() for key in control.hotkeys.values()}
     free = (key for key in DEFAULT_KEYS if key not in taken and key not in RESERVED_KEYS)
-    colour_index = 0
     controls = {}
     for name, control in config.controls.items():
         values = []
-        for value in control.values:
+        for index, value in enumerate(control.values):
             key = control.hotkeys.get(value, "").lower() or next(free, "")
-            values.append({"value": value, "key": key, "colour": LABEL_COLOURS[colour_index % len(LABEL_COLOURS)]})
-            colour_index += 1
+            values.append({"value": value, "key": key, "colour": LABEL_COLOURS[index % len(LABEL_COLOURS)]})
         controls[name] = {
             "name": name,
             "tag": control.tag,

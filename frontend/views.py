@@ -47,7 +47,8 @@ def label_page(request, project_id: int, task_id: int | None = None):
         "user": request.user.username,
         "userId": request.user.pk,
     }
-    return render(request, "frontend/label.html", {"project": project, "page": page})
+    has_image = any(obj["kind"] == "image" for obj in page["config"]["objects"].values())
+    return render(request, "frontend/label.html", {"project": project, "page": page, "has_image": has_image})
 
 
 class UploadedFileView(APIView):

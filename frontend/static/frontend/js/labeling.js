@@ -16,7 +16,6 @@ import { $, askSkipReason, banner, showProgress, showStatus, toast, toggleHelp }
 
 const CONTROL_CLASSES = { choices: ChoicesControl, labels: SpanLabelsControl, rectanglelabels: RectLabelsControl, textarea: TextAreaControl };
 const VIEW_CLASSES = { text: TextView, image: ImageView };
-const DOUBLE_PRESS_MS = 300; // a second Submit this soon after the first is a double click, not a decision
 const EDIT_SAVE_WAIT_MS = 2000; // how long an edit waits for the server's answer before moving on (offline)
 
 export class LabelingPage {
@@ -39,7 +38,6 @@ export class LabelingPage {
     this.history = { entries: [], nextBefore: null, position: -1 };
     this.progress = { ...page.progress };
     this.unsaved = new Map(); // task id -> a submission the server refused (conflict), kept to reopen
-    this.lastSubmitAt = -Infinity;
     this.metrics = window.labelerMetrics = { pageShownAt: null, transitions: [] };
     this.#build();
     this.store.subscribe((event) => this.#render(event));
@@ -222,10 +220,10 @@ export class LabelingPage {
 
   async submit(event) {
     if (!["queue", "edit"].includes(this.mode.kind)) return;
-    const now = event?.timeStamp ?? performance.now();
-    if (now - this.lastSubmitAt < DOUBLE_PRESS_MS) return;
-    this.lastSubmitAt = now;
-    this.submitAt = now;
+    // The second click of a double click (detail 2) is not a decision about the task that just appeared;
+    // a held-down Enter repeats are dropped by the keyboard module.
+    if (event?.detail > 1) return;
+    this.submitAt = event?.timeStamp ?? performance.now();
     const body = { result: this.store.result(), lead_time: this.timer.seconds(), was_cancelled: false, cancel_reason: "" };
     if (this.prediction) body.prediction = this.prediction.id;
     await this.#send(body);

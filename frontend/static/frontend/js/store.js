@@ -49,7 +49,9 @@ export class AnnotationStore {
 
   /** Regions (spans and boxes) in the order they are listed and switched through with the arrow keys. */
   regions() {
-    return this.items.filter((item) => item.type === "labels" || item.type === "rectanglelabels");
+    const spans = this.items.filter((item) => item.type === "labels")
+      .sort((a, b) => a.value.start - b.value.start || a.value.end - b.value.end); // reading order
+    return [...spans, ...this.items.filter((item) => item.type === "rectanglelabels")]; // boxes: as drawn
   }
 
   isSuggested(id) {

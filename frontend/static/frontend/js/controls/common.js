@@ -7,12 +7,21 @@ export function el(tag, attributes = {}, ...children) {
   for (const [name, value] of Object.entries(attributes)) {
     if (value === undefined || value === null || value === false) continue;
     if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
-    else if (name === "style" && typeof value === "object") Object.assign(element.style, value);
+    else if (name === "style" && typeof value === "object") setStyle(element, value);
     else if (name === "dataset") Object.assign(element.dataset, value);
     else element.setAttribute(name, value === true ? "" : value);
   }
   element.append(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
   return element;
+}
+
+/** Inline styles, custom properties ("--label") included, which Object.assign on .style would drop. */
+export function setStyle(element, styles) {
+  for (const [property, value] of Object.entries(styles)) {
+    if (value === undefined || value === null) continue;
+    if (property.startsWith("--")) element.style.setProperty(property, value);
+    else element.style[property] = value;
+  }
 }
 
 export function kbd(combo) {

@@ -1,7 +1,8 @@
 // <Image> and <RectangleLabels>: boxes drawn, moved and resized with Annotorious on the image, labelled by key
 // or palette. Zoom changes the image's layout size (so Annotorious sees its true scale) and panning scrolls the
 // viewport: no CSS transforms for the library to second-guess. Results are percentages of the natural size.
-import { createImageAnnotator } from "../../vendor/annotorious/annotorious.es.js";
+// Annotorious is its UMD build (window.Annotorious), loaded by a classic script tag before this module: its ES
+// build expects a bundler (it reads process.env).
 import { colourOf, el, labelPalette, panel } from "./common.js";
 
 const MIN_BOX_PX = 3; // a click without a drag makes no box
@@ -167,7 +168,7 @@ export class ImageView {
   }
 
   #createAnnotator(image) {
-    const annotator = createImageAnnotator(image, {
+    const annotator = window.Annotorious.createImageAnnotator(image, {
       drawingEnabled: this.controls.length > 0, drawingMode: "drag", userSelectAction: "EDIT", theme: "light",
       style: (annotation) => this.#style(annotation),
     });
@@ -177,6 +178,7 @@ export class ImageView {
     annotator.state.store.observe((event) => this.#fromAnnotator(event), { origin: "LOCAL" });
     annotator.on("selectionChanged", (selected) => {
       const id = selected[0]?.id ?? null;
+      if (id === null && this.store.selectedId === this.quietSelection) return;
       if (id !== this.store.selectedId && (id === null || this.store.get(id))) this.store.select(id);
     });
   }
@@ -186,7 +188,11 @@ export class ImageView {
     const owner = item && this.controls.find((control) => control.control.name === item.from_name);
     const colour = owner ? colourOf(owner.control, item.value.rectanglelabels[0]) : "#64748b";
     const suggested = item && this.store.isSuggested(item.id);
-    return { stroke: colour, strokeWidth: suggested ? 1.5 : 2.5, fill: colour, fillOpacity: suggested ? 0.06 : 0.16 };
+    const selected = item && item.id === this.store.selectedId;
+    return {
+      stroke: colour, strokeWidth: selected ? 3.5 : suggested ? 1.5 : 2.5,
+      fill: colour, fillOpacity: selected ? 0.3 : suggested ? 0.06 : 0.16,
+    };
   }
 
   #fromAnnotator({ changes }) {
@@ -204,7 +210,11 @@ export class ImageView {
         original_width: width, original_height: height, image_rotation: 0,
         value: { ...box, rotation: 0, rectanglelabels: [owner.active] },
       }, { source: this });
+      // The new box is selected here (a label key relabels it) but not in Annotorious, whose editor would
+      // otherwise need a click elsewhere before the next box can be drawn. A click on the box edits it.
+      this.quietSelection = created.id;
       this.store.select(created.id);
+      queueMicrotask(() => this.annotator?.cancelSelected());
     }
     for (const { newValue } of changes.updated || []) {
       const box = percentBox(newValue.target.selector.geometry, width, height);
@@ -218,7 +228,10 @@ export class ImageView {
   /** Show the store's boxes in Annotorious (after undo, relabel, delete, a new task). */
   render(event) {
     if (!this.annotator) return;
-    if (event?.kind === "select") return this.#syncSelection();
+    if (event?.kind === "select") {
+      this.annotator.setStyle((annotation) => this.#style(annotation)); // restyle: the selected box stands out
+      return this.#syncSelection();
+    }
     if (event?.source === this) return this.annotator.redraw?.();
     this.#syncToAnnotator();
   }
@@ -236,6 +249,8 @@ export class ImageView {
 
   #syncSelection() {
     const id = this.store.selectedId;
+    if (id !== this.quietSelection) this.quietSelection = null;
+    if (id && id === this.quietSelection) return;
     const selected = this.annotator.getSelected?.() || [];
     if ((selected[0]?.id ?? null) === id) return;
     if (id && this.boxes().some((item) => item.id === id)) this.annotator.setSelected(id, true);
