@@ -102,3 +102,55 @@ def test_a_lost_answer_and_a_double_click_store_one_annotation(live_server, sign
     assert len(keys) == 2 and keys[0] == keys[1]  # the retry sent the same Idempotency-Key
     stored = annotations_of(annotator, text_project)
     assert [(a.task_id, a.result[0]["value"]["choices"]) for a in stored] == [(first.pk, ["Positive"])]
+
+
+def test_offline_submissions_wait_in_the_browser_and_go_out_when_back(live_server, signed_in, context, text_project, annotator):
+    first, second, third = import_texts(text_project, "A.", "B.", "C.")
+    page = open_labeling(signed_in(annotator), live_server, text_project)
+    wait_for_task(page, first.pk)
+    page.wait_for_function("() => window.labelerMetrics.pageShownAt !== null")
+    page.wait_for_timeout(200)  # the next task is prefetched
+    context.set_offline(True)
+    page.keyboard.press("p")
+    page.keyboard.press("Enter")
+    wait_for_task(page, second.pk)  # shown from the prefetch, with no server
+    page.wait_for_selector("#save-status[data-state=offline]")
+    assert "1 waiting" in page.locator("#save-status").inner_text()
+    assert Annotation.objects.count() == 0
+
+    context.set_offline(False)
+    wait_until_saved(page)
+    assert [(a.task_id, a.result[0]["value"]["choices"]) for a in annotations_of(annotator, text_project)] == [(first.pk, ["Positive"])]
+
+
+def test_leaving_the_page_gives_back_the_leased_tasks(live_server, signed_in, text_project, annotator):
+    from projects.models import TaskLease
+
+    import_texts(text_project, "A.", "B.", "C.")
+    page = open_labeling(signed_in(annotator), live_server, text_project)
+    page.wait_for_function("() => window.labelerMetrics.pageShownAt !== null")
+    page.wait_for_timeout(200)
+    assert TaskLease.objects.filter(user=annotator).count() == 2  # the task on screen and the prefetched one
+    page.goto(f"{live_server.url}/")
+    page.wait_for_timeout(300)
+    assert TaskLease.objects.filter(user=annotator).count() == 0
+
+
+def test_a_task_already_annotated_in_another_tab_is_reported_and_reopened(live_server, signed_in, text_project, annotator):
+    first, second = import_texts(text_project, "A.", "B.")
+    page = open_labeling(signed_in(annotator), live_server, text_project)
+    wait_for_task(page, first.pk)
+    assert submit(annotator, first, [sentiment("Negative")]).status_code == 201  # the other tab was quicker
+    page.keyboard.press("p")
+    page.keyboard.press("Enter")
+    banner = page.locator(".banner-error")
+    banner.wait_for()
+    assert f"Task {first.pk}" in banner.inner_text() and "not saved" in banner.inner_text()
+
+    banner.get_by_role("button", name="Open it").click()
+    wait_for_task(page, first.pk)
+    assert page.locator(".choice[data-value=Positive]").get_attribute("aria-checked") == "true"  # our version, kept
+    page.locator(".banner-error").wait_for()
+    page.keyboard.press("r")  # load the stored one instead
+    assert page.locator(".choice[data-value=Negative]").get_attribute("aria-checked") == "true"
+    assert Annotation.objects.get().result[0]["value"]["choices"] == ["Negative"]

@@ -14,6 +14,12 @@ def test_classify_texts_with_the_keyboard_only(live_server, signed_in, screensho
     assert keys == {"Positive": "P", "Negative": "1", "Neutral": "2"}
     assert page.locator(".label-button kbd").all_inner_texts() == ["3", "4", "5"]
     screenshot(page, "labeling-text")
+    page.keyboard.press("?")
+    help_text = page.locator("#help").inner_text()
+    assert all(words in help_text for words in ("Submit", "Skip", "Undo", "Redo", "Delete the selected region", "Positive", "PER"))
+    screenshot(page, "labeling-help")
+    page.keyboard.press("Escape")
+    assert page.locator("#help").is_hidden()
 
     page.keyboard.press("p")
     assert page.locator(".choice[data-value=Positive]").get_attribute("aria-checked") == "true"
@@ -71,7 +77,7 @@ def test_select_spans_with_the_mouse_label_by_key_undo_and_delete(live_server, s
     assert {item["type"] for item in annotation.result} == {"labels", "choices"}
 
 
-def test_accept_a_prediction_with_one_key(live_server, signed_in, text_project, annotator):
+def test_accept_a_prediction_with_one_key(live_server, signed_in, screenshot, text_project, annotator):
     text = "Lisbon was lovely."
     predicted = [
         {"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["Positive"]}},
@@ -85,6 +91,7 @@ def test_accept_a_prediction_with_one_key(live_server, signed_in, text_project, 
     page = open_labeling(signed_in(annotator), live_server, text_project)
     assert "2 suggestions from v2 · score 0.91" in page.locator("#suggestions").inner_text()
     assert page.locator(".region.suggested").count() == 1
+    screenshot(page, "labeling-text-suggestions")
     page.keyboard.press("a")
     assert page.locator("#suggestions").is_hidden()
     assert page.locator(".region.suggested").count() == 0

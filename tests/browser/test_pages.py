@@ -6,7 +6,7 @@ from tests.conftest import TEST_PASSWORD
 from .helpers import wait_for_task
 
 
-def test_new_annotator_logs_in_sees_progress_and_starts_with_enter(live_server, page, text_project, annotator):
+def test_new_annotator_logs_in_sees_progress_and_starts_with_enter(live_server, page, screenshot, text_project, annotator):
     services.update_project(project=text_project, changes={"instructions": "Pick the sentiment of each review."})
     first, second, _ = import_texts(text_project, "Great.", "Bad.", "Fine.")
     submit(annotator, first)
@@ -23,8 +23,10 @@ def test_new_annotator_logs_in_sees_progress_and_starts_with_enter(live_server, 
     assert card.locator(".progress").get_attribute("data-done") == "1"
     assert card.locator(".progress").get_attribute("data-remaining") == "2"
 
+    screenshot(page, "home")
     card.click()
     assert "Pick the sentiment of each review." in page.locator(".instructions").inner_text()
+    screenshot(page, "project")
     page.keyboard.press("Enter")
     wait_for_task(page, second.pk)
     assert page.locator("#progress").get_attribute("data-done") == "1"

@@ -47,3 +47,32 @@ export function labelPalette(control, onPick) {
 export function colourOf(control, label) {
   return control.values.find((entry) => entry.value === label)?.colour || "#64748b";
 }
+
+/** What <Labels> and <RectangleLabels> share: a palette in the sidebar, an active label, relabelling by key. */
+export class LabelsControl {
+  constructor(control, { store }, hint) {
+    this.control = control;
+    this.store = store;
+    this.hint = hint;
+    this.active = null;
+    this.view = null; // the object view of control.toName, set by the page
+  }
+
+  mount(container) {
+    this.palette = labelPalette(this.control, (label) => this.press(label));
+    container.append(panel(this.control, this.hint, this.palette));
+    this.render();
+  }
+
+  /** Give the selected region of this control the label; false when none of its regions is selected. */
+  relabelSelected(label) {
+    const selected = this.store.get(this.store.selectedId);
+    if (!selected || selected.from_name !== this.control.name) return false;
+    this.store.updateValue(selected.id, { [this.control.type]: [label] }); // value key = result type
+    return true;
+  }
+
+  render() {
+    for (const button of this.palette.children) button.setAttribute("aria-pressed", String(button.dataset.value === this.active));
+  }
+}

@@ -3,37 +3,22 @@
 // viewport: no CSS transforms for the library to second-guess. Results are percentages of the natural size.
 // Annotorious is its UMD build (window.Annotorious), loaded by a classic script tag before this module: its ES
 // build expects a bundler (it reads process.env).
-import { colourOf, el, labelPalette, panel } from "./common.js";
+import { colourOf, el, LabelsControl } from "./common.js";
 
 const MIN_BOX_PX = 3; // a click without a drag makes no box
 const ZOOM_STEP = 1.25;
 
-export class RectLabelsControl {
-  constructor(control, { store }) {
-    this.control = control;
-    this.store = store;
+export class RectLabelsControl extends LabelsControl {
+  constructor(control, context) {
+    super(control, context, "drag on the image to draw");
     this.active = control.values[0].value;
-    this.view = null;
-  }
-
-  mount(container) {
-    this.palette = labelPalette(this.control, (label) => this.press(label));
-    container.append(panel(this.control, "drag on the image to draw", this.palette));
-    this.render();
   }
 
   /** A label key: relabel the selected box and draw the next ones with this label. */
   press(label) {
     this.active = label;
-    const selected = this.store.get(this.store.selectedId);
-    if (selected && selected.from_name === this.control.name) {
-      this.store.updateValue(selected.id, { rectanglelabels: [label] });
-    }
+    this.relabelSelected(label);
     this.render();
-  }
-
-  render() {
-    for (const button of this.palette.children) button.setAttribute("aria-pressed", String(button.dataset.value === this.active));
   }
 }
 

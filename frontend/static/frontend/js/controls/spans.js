@@ -3,7 +3,7 @@
 //
 // Offsets in results are Python string indices, i.e. code points; the DOM counts UTF-16 units. An emoji is one
 // code point and two units, so every offset crosses `CodePoints` on its way in and out.
-import { colourOf, el, labelPalette, panel } from "./common.js";
+import { colourOf, el, LabelsControl } from "./common.js";
 
 export class CodePoints {
   constructor(text) {
@@ -28,38 +28,19 @@ export class CodePoints {
   }
 }
 
-/** A <Labels> control: its palette in the sidebar, the key of each label, the active label for the next span. */
-export class SpanLabelsControl {
-  constructor(control, { store }) {
-    this.control = control;
-    this.store = store;
-    this.active = null;
-    this.view = null; // the TextView of control.toName, set by the page
-  }
-
-  mount(container) {
-    this.palette = labelPalette(this.control, (label) => this.press(label));
-    container.append(panel(this.control, "select text, then a label", this.palette));
+/** A <Labels> control: its palette, the key of each label, the active label for the next selection. */
+export class SpanLabelsControl extends LabelsControl {
+  constructor(control, context) {
+    super(control, context, "select text, then a label");
   }
 
   /** A label key: label the selected text; else relabel the selected span; else arm the label for the next selection. */
   press(label) {
     const range = this.view?.selectedRange();
-    if (range) {
-      this.view.addSpan(this, range, label);
-      return;
-    }
-    const selected = this.store.get(this.store.selectedId);
-    if (selected && selected.from_name === this.control.name) {
-      this.store.updateValue(selected.id, { labels: [label] });
-      return;
-    }
+    if (range) return this.view.addSpan(this, range, label);
+    if (this.relabelSelected(label)) return;
     this.active = this.active === label ? null : label;
     this.render();
-  }
-
-  render() {
-    for (const button of this.palette.children) button.setAttribute("aria-pressed", String(button.dataset.value === this.active));
   }
 }
 
