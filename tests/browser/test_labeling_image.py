@@ -45,3 +45,49 @@ def test_draw_resize_relabel_and_delete_boxes(live_server, signed_in, screenshot
     assert item["value"]["width"] == pytest.approx(40, abs=tolerance)
     assert item["value"]["height"] == pytest.approx(50, abs=tolerance)
     assert page.js_errors == []
+
+
+def test_zoom_and_pan_a_large_image_and_draw_where_the_pointer_is(live_server, signed_in, image_project, annotator):
+    (task,) = import_images(image_project, (2400, 1800))
+    page = open_labeling(signed_in(annotator), live_server, image_project)
+    fit = image_box(page)
+    for _ in range(3):
+        page.keyboard.press("+")
+    zoomed = image_box(page)
+    assert zoomed["width"] == pytest.approx(fit["width"] * 1.25 ** 3, rel=0.02)
+    viewport = page.locator(".image-viewport").bounding_box()
+    # Pan: hold Space and drag the image 200 px to the left.
+    page.keyboard.down(" ")
+    drag(page, (viewport["x"] + 600, viewport["y"] + 300), (viewport["x"] + 400, viewport["y"] + 300))
+    page.keyboard.up(" ")
+    panned = image_box(page)
+    assert panned["x"] == pytest.approx(zoomed["x"] - 200, abs=3)
+    # Ctrl+wheel zooms in around the pointer: the image point under it stays put.
+    pointer = (viewport["x"] + 300, viewport["y"] + 300)
+    under = ((pointer[0] - panned["x"]) / panned["width"], (pointer[1] - panned["y"]) / panned["height"])
+    page.mouse.move(*pointer)
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -100)
+    page.keyboard.up("Control")
+    page.wait_for_function(f"() => document.querySelector('img.task-image').getBoundingClientRect().width > {panned['width'] + 10}")
+    wheeled = image_box(page)
+    assert wheeled["x"] + under[0] * wheeled["width"] == pytest.approx(pointer[0], abs=3)
+    assert wheeled["y"] + under[1] * wheeled["height"] == pytest.approx(pointer[1], abs=3)
+
+    # A box drawn over what is on screen lands on those image pixels.
+    image = image_box(page)
+    start = (viewport["x"] + 200, viewport["y"] + 150)
+    end = (viewport["x"] + 500, viewport["y"] + 400)
+    drag(page, start, end)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("body[data-mode=done]")
+    wait_until_saved(page)
+
+    (annotation,) = annotations_of(annotator, image_project)
+    value = annotation.result[0]["value"]
+    expected_x = (start[0] - image["x"]) / image["width"] * 100
+    expected_width = (end[0] - start[0]) / image["width"] * 100
+    assert value["x"] == pytest.approx(expected_x, abs=0.2)
+    assert value["y"] == pytest.approx((start[1] - image["y"]) / image["height"] * 100, abs=0.2)
+    assert value["width"] == pytest.approx(expected_width, abs=0.2)
+    assert (annotation.result[0]["original_width"], annotation.result[0]["original_height"]) == (2400, 1800)

@@ -103,3 +103,36 @@ def test_accept_a_prediction_with_one_key(live_server, signed_in, screenshot, te
     without_ids = [{key: value for key, value in item.items() if key != "id"} for item in annotation.result]
     assert sorted(without_ids, key=lambda item: item["type"]) == sorted(predicted, key=lambda item: item["type"])
     assert Annotation.objects.count() == 1
+
+
+def test_multiple_choices_and_a_text_area_with_keys_off_while_typing(live_server, signed_in, manager, annotator):
+    from projects import services
+    from projects.models import Role
+
+    config = """<View><Text name="text" value="$text"/>
+      <Choices name="topics" toName="text" choice="multiple"><Choice value="Price"/><Choice value="Quality"/><Choice value="Delivery"/></Choices>
+      <TextArea name="note" toName="text"/></View>"""
+    project = services.create_project(creator=manager, title="Topics", label_config=config)
+    services.add_member(project=project, user=annotator, role=Role.ANNOTATOR)
+    first, second = import_texts(project, "Cheap but it broke.", "Fine.")
+    page = open_labeling(signed_in(annotator), live_server, project)
+
+    page.keyboard.press("1")
+    page.keyboard.press("2")
+    page.keyboard.press("3")
+    page.keyboard.press("3")  # multiple choice: a second press takes it back
+    page.locator("textarea.textarea").click()
+    page.keyboard.type("says: skip and 1 are words here")  # no shortcut fires while typing
+    page.keyboard.press("Escape")
+    assert page.locator(".choice[aria-checked=true]").count() == 2
+    page.keyboard.press("Control+z")  # undo the note (typed in one burst), not the choices
+    assert page.locator("textarea.textarea").input_value() == ""
+    page.keyboard.press("Control+Shift+z")
+    page.locator("textarea.textarea").click()
+    page.keyboard.press("Control+Enter")  # submits from inside the field
+    wait_for_task(page, second.pk)
+    wait_until_saved(page)
+
+    (annotation,) = annotations_of(annotator, project)
+    values = {item["from_name"]: item["value"] for item in annotation.result}
+    assert values == {"topics": {"choices": ["Price", "Quality"]}, "note": {"text": ["says: skip and 1 are words here"]}}
