@@ -4,6 +4,8 @@ One browser for the session (pytest-playwright's `browser`), a fresh context per
 putting a Django session cookie into the context; test_login goes through the login form itself.
 """
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,55 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1440, "height": 900}}
+
+
+class InFlight:
+    """Counts the live server's requests in progress, so a test ends only once the browser's last one is done.
+
+    A page's last requests (the lease release sent as the page goes away, a prefetch) would otherwise still run
+    while pytest-django empties the tables after the test, and PostgreSQL reports a deadlock."""
+
+    def __init__(self, app):
+        self.app = app
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.count += 1
+        try:
+            result = self.app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()  # Django's request_finished: closes the thread's database connection
+        finally:
+            with self.lock:
+                self.count -= 1
+
+    def wait_idle(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while self.count and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+def in_flight(live_server) -> InFlight:
+    server = live_server.thread.httpd
+    if not isinstance(server.get_app(), InFlight):
+        server.set_app(InFlight(server.get_app()))
+    return server.get_app()
+
+
+@pytest.fixture(autouse=True)
+def quiet_server_after_test(context, in_flight):
+    """Unload every page (so it sends its goodbye requests) and wait for the server before the tables are emptied."""
+    yield
+    for page in context.pages:
+        page.goto("about:blank")
+    time.sleep(0.1)  # a keepalive request sent on pagehide reaches the server
+    in_flight.wait_idle()
 
 
 @pytest.fixture

@@ -181,6 +181,7 @@ export class LabelingPage {
     }
     $("#task-id").textContent = `Task ${task.id}`;
     $("#edit-pill").hidden = mode.kind !== "edit";
+    $("#btn-forward").disabled = mode.kind === "queue";
     $("#empty").hidden = true;
     $("#workspace").hidden = false;
     this.timer.restart();

@@ -60,6 +60,10 @@ export class ImageView {
     this.stage.replaceChildren(image);
     if (!image.complete || !image.naturalWidth) await image.decode().catch(() => {});
     if (this.image !== image) return; // another task was shown meanwhile
+    if (!image.naturalWidth) {
+      this.stage.replaceChildren(el("p", { class: "image-error" }, `The image could not be loaded (${image.src}). Skip the task with S.`));
+      return;
+    }
     this.zoom = 1;
     this.#layout();
     this.#createAnnotator(image);
@@ -158,6 +162,8 @@ export class ImageView {
       style: (annotation) => this.#style(annotation),
     });
     this.annotator = annotator;
+    this.tags = el("div", { class: "box-tags", "aria-hidden": "true" });
+    annotator.element.append(this.tags);
     this.#syncToAnnotator();
     // Observe Annotorious' store directly: its lifecycle events come late (on deselect, or a second after a drag).
     annotator.state.store.observe((event) => this.#fromAnnotator(event), { origin: "LOCAL" });
@@ -213,12 +219,26 @@ export class ImageView {
   /** Show the store's boxes in Annotorious (after undo, relabel, delete, a new task). */
   render(event) {
     if (!this.annotator) return;
+    this.#drawTags();
     if (event?.kind === "select") {
       this.annotator.setStyle((annotation) => this.#style(annotation)); // restyle: the selected box stands out
       return this.#syncSelection();
     }
     if (event?.source === this) return this.annotator.redraw?.();
     this.#syncToAnnotator();
+  }
+
+  /** Each box's label in a tag at its top-left corner; percentages, so zoom moves them along. */
+  #drawTags() {
+    this.tags.replaceChildren(...this.boxes().map((item) => {
+      const label = item.value.rectanglelabels.join(", ");
+      const owner = this.controls.find((control) => control.control.name === item.from_name);
+      return el("span", {
+        class: ["box-tag", this.store.isSuggested(item.id) && "suggested", item.id === this.store.selectedId && "selected",
+          item.value.y < 4 && "inside"].filter(Boolean).join(" "), // at the top edge the tag goes inside the box
+        style: { left: `${item.value.x}%`, top: `${item.value.y}%`, "--label": owner ? colourOf(owner.control, item.value.rectanglelabels[0]) : "#64748b" },
+      }, label);
+    }));
   }
 
   #syncToAnnotator() {
@@ -229,6 +249,7 @@ export class ImageView {
     } finally {
       this.syncing = false;
     }
+    this.#drawTags();
     this.#syncSelection();
   }
 
