@@ -54,7 +54,7 @@ def test_go_back_and_edit_an_earlier_annotation(live_server, signed_in, text_pro
         (tasks[0].pk, ["Neutral"], 2), (tasks[1].pk, ["Negative"], 1)]
 
 
-def test_an_edit_that_clashes_with_a_newer_version_says_so_and_keeps_both(live_server, signed_in, text_project, annotator):
+def test_an_edit_that_clashes_with_a_newer_version_says_so_and_keeps_both(live_server, signed_in, screenshot, text_project, annotator):
     (task,) = import_texts(text_project, "Edited twice.")
     created = submit(annotator, task, [sentiment("Positive")]).json()
     page = open_labeling(signed_in(annotator), live_server, text_project, task.pk)
@@ -68,6 +68,7 @@ def test_an_edit_that_clashes_with_a_newer_version_says_so_and_keeps_both(live_s
     banner = page.locator(".banner-error")
     banner.wait_for()
     assert "changed elsewhere" in banner.inner_text()
+    screenshot(page, "labeling-conflict")
     assert page.locator(".choice[data-value=Neutral]").get_attribute("aria-checked") == "true"  # nothing lost
     assert Annotation.objects.get().result[0]["value"]["choices"] == ["Negative"]  # nothing overwritten silently
 

@@ -287,7 +287,9 @@ export class LabelingPage {
       this.history.entries = page.results;
       this.history.nextBefore = page.next_before;
     }
-    const position = this.history.position + 1;
+    let position = this.history.position + 1;
+    // Opened at /label/<task>/: that task is on screen already, so "previous" is the one before it.
+    if (this.history.entries[position]?.task === this.mode.task?.id) position += 1;
     if (position >= this.history.entries.length && this.history.nextBefore) {
       const page = await this.api.history(this.history.nextBefore).catch(() => null);
       if (page) {

@@ -277,7 +277,7 @@ export function percentBox(geometry, width, height) {
   // Round the edges, not the sizes, so x + width never passes 100 by a rounding step.
   const round = (value) => Math.round(value * 1e4) / 1e4;
   const [x, y] = [round((left / width) * 100), round((top / height) * 100)];
-  return { x, y, width: round((right / width) * 100) - x, height: round((bottom / height) * 100) - y };
+  return { x, y, width: round(round((right / width) * 100) - x), height: round(round((bottom / height) * 100) - y) };
 }
 
 function annotoriousBox(item, width, height) {
