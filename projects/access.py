@@ -43,13 +43,12 @@ def role_in(user, project: Project) -> str | None:
 
 
 def get_project_for(user, project_id, *, roles: frozenset | None = None) -> Project:
-    project = Project.objects.filter(pk=project_id).first()
-    role = role_in(user, project) if project else None
+    project = projects_with_role(user).filter(pk=project_id).first()  # one query: the project and the role
+    role = project.user_role if project else None
     if role is None:
         raise Http404("No project with that id among yours.")
     if roles is not None and role not in roles:
         raise PermissionDenied(f"This needs the {' or '.join(sorted(roles))} role in project {project.pk}; you are {role}.")
-    project.user_role = role
     return project
 
 

@@ -34,14 +34,13 @@ def next_task_for(*, project: Project, user, exclude: frozenset[int] = frozenset
     A task they already hold (and have not excluded as already in hand) comes back first, so a reload resumes
     where they were. `exclude` names tasks the client has in hand, so a prefetch gets a different one.
     """
-    now = timezone.now()
-    expire_leases(project_id=project.pk, now=now)
-    expires_at = now + timedelta(minutes=project.lease_minutes)
-    held = _renew_held_lease(project, user, exclude, expires_at)
-    if held is not None:
-        return held
+    expires_at = timezone.now() + timedelta(minutes=project.lease_minutes)
     for _ in range(PICK_ATTEMPTS):
         with transaction.atomic():
+            _delete_leases(TaskLease.objects.filter(project=project, expires_at__lte=timezone.now()))
+            held = _renew_held_lease(project, user, exclude, expires_at)
+            if held is not None:
+                return held
             task = _lock_free_task(project, user, exclude)
             if task is None:
                 return None
@@ -118,15 +117,9 @@ def release_lease_on_submit(*, task_id: int, user) -> int:
     return _delete_leases(TaskLease.objects.filter(task_id=task_id, user=user))
 
 
-def expire_leases(*, project_id: int, now: datetime | None = None) -> int:
-    """Return expired leases' tasks to the pool. Concurrent callers skip each other's locked rows."""
-    with transaction.atomic():
-        expired = TaskLease.objects.filter(project_id=project_id, expires_at__lte=now or timezone.now())
-        return _delete_leases(expired)
-
-
 def _delete_leases(leases) -> int:
-    """Delete leases under row locks and take each one off its task's reserved_count."""
+    """Delete leases under row locks and take each one off its task's reserved_count. Expired leases are
+    swept this way by every next/ call; concurrent callers skip each other's locked rows."""
     locked = list(leases.select_for_update(skip_locked=True).values_list("id", "task_id"))
     if not locked:
         return 0
