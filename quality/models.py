@@ -17,7 +17,10 @@ class AnnotatorScore(models.Model):
     consensus_agreement = models.FloatField(null=True, blank=True, help_text="Share of those matching the consensus.")
     reliability = models.FloatField(null=True, blank=True, help_text="Dawid-Skene estimate of how often they are right.")
     median_lead_time = models.FloatField(null=True, blank=True)
-    tasks_per_hour = models.FloatField(null=True, blank=True)
+    tasks_per_hour = models.FloatField(null=True, blank=True, help_text="Tasks per hour of active work (sessions).")
+    # {control name: confusion matrix (rows = true class, columns = given label)} from the last Dawid-Skene fit;
+    # a per-task recompute after a submission weighs this annotator's vote with it without refitting.
+    confusion = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
