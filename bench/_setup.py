@@ -46,3 +46,36 @@ def peak_rss_mb() -> float:
 def percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+BENCH_TEXT_CONFIG = (
+    '<View><Text name="text" value="$text"/>'
+    '<Choices name="c" toName="text"><Choice value="A"/><Choice value="B"/></Choices></View>'
+)
+
+
+def big_text_project(manager, title: str, task_count: int, *, overlap: int = 1):
+    """A project of `task_count` open text tasks, made once with one INSERT ... SELECT generate_series on
+    PostgreSQL and found again by title on later runs."""
+    from django.db import connection
+
+    from projects import services
+    from projects.models import Project
+
+    project = Project.objects.filter(title=title).first()
+    if project is not None:
+        return project
+    project = services.create_project(creator=manager, title=title, label_config=BENCH_TEXT_CONFIG, overlap=overlap)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO projects_task (project_id, data, meta, created_at, updated_at, is_gold,
+                   annotation_count, cancelled_count, is_finished)
+               SELECT %s, jsonb_build_object('text', 'task number ' || n), '{}'::jsonb, now(), now(), false,
+                   0, 0, false
+               FROM generate_series(1, %s) AS n""",
+            [project.pk, task_count],
+        )
+        cursor.execute("ANALYZE projects_task")
+    services.recount_project(project)
+    project.refresh_from_db()
+    return project

@@ -7,36 +7,7 @@ Usage: .venv/bin/python bench/project_api_bench.py [--tasks 1000000] [--requests
 import argparse
 import time
 
-from _setup import bench_manager, percentile, setup_django
-
-TEXT_CONFIG = '<View><Text name="text" value="$text"/><Choices name="c" toName="text"><Choice value="A"/><Choice value="B"/></Choices></View>'
-
-
-def big_project(manager, task_count: int):
-    from django.db import connection
-
-    from projects import services
-    from projects.models import Project
-
-    title = f"bench api {task_count}"
-    project = Project.objects.filter(title=title).first()
-    if project is not None:
-        return project
-    project = services.create_project(creator=manager, title=title, label_config=TEXT_CONFIG)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """INSERT INTO projects_task (project_id, data, meta, created_at, updated_at, is_gold,
-                   annotation_count, cancelled_count, is_finished)
-               SELECT %s, jsonb_build_object('text', 'task number ' || n), '{}'::jsonb, now(), now(), false,
-                   (n %% 3 = 0)::int, 0, n %% 3 = 0
-               FROM generate_series(1, %s) AS n""",
-            [project.pk, task_count],
-        )
-        cursor.execute("ANALYZE projects_task")
-    services.recount_project(project)
-    project.refresh_from_db()
-    return project
-
+from _setup import bench_manager, big_text_project, percentile, setup_django
 
 def time_requests(client, url: str, count: int) -> tuple[float, float]:
     samples = []
@@ -59,7 +30,7 @@ def main() -> None:
 
     manager = bench_manager()
     started = time.perf_counter()
-    project = big_project(manager, args.tasks)
+    project = big_text_project(manager, f"bench api {args.tasks}", args.tasks)
     print(f"project {project.pk}: {project.task_count} tasks, {project.finished_task_count} finished (ready in {time.perf_counter() - started:.1f}s)")
     client = Client()
     client.force_login(manager)

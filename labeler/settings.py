@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "projects",
     "workers",
+    "quality",
     "frontend",
 ]
 

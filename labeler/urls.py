@@ -7,5 +7,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("projects.api.urls")),
+    path("api/", include("quality.api.urls")),
+    path("", include("quality.urls")),
     path("", include("frontend.urls")),
 ]

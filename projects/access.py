@@ -43,13 +43,12 @@ def role_in(user, project: Project) -> str | None:
 
 
 def get_project_for(user, project_id, *, roles: frozenset | None = None) -> Project:
-    project = Project.objects.filter(pk=project_id).first()
-    role = role_in(user, project) if project else None
+    project = projects_with_role(user).filter(pk=project_id).first()  # one query: the project and the role
+    role = project.user_role if project else None
     if role is None:
         raise Http404("No project with that id among yours.")
     if roles is not None and role not in roles:
         raise PermissionDenied(f"This needs the {' or '.join(sorted(roles))} role in project {project.pk}; you are {role}.")
-    project.user_role = role
     return project
 
 
@@ -62,10 +61,16 @@ def get_task_for(user, task_id) -> Task:
     return task
 
 
-def visible_annotations(user, project: Project, annotations: QuerySet[Annotation]) -> QuerySet[Annotation]:
-    """Managers and reviewers see every annotation; an annotator sees only their own."""
+def sees_others_work(user, project: Project) -> bool:
+    """Managers and reviewers see everyone's annotations and the consensus; annotators only when the project is
+    not blind."""
     role = getattr(project, "user_role", None) or role_in(user, project)
-    if role in REVIEW:
+    return role in REVIEW or not project.blind
+
+
+def visible_annotations(user, project: Project, annotations: QuerySet[Annotation]) -> QuerySet[Annotation]:
+    """In a blind project an annotator sees only their own annotations."""
+    if sees_others_work(user, project):
         return annotations
     return annotations.filter(completed_by=user)
 
@@ -73,7 +78,8 @@ def visible_annotations(user, project: Project, annotations: QuerySet[Annotation
 def get_annotation_for(user, annotation_id, *, write: bool = False) -> Annotation:
     annotation = Annotation.objects.select_related("task", "project").filter(pk=annotation_id).first()
     role = role_in(user, annotation.project) if annotation else None
-    if role is None or (role not in REVIEW and annotation.completed_by_id != user.pk):
+    own = annotation is not None and annotation.completed_by_id == user.pk
+    if role is None or not (own or role in REVIEW or not annotation.project.blind):
         raise Http404("No annotation with that id that you may see.")
     if write and role != Role.MANAGER and annotation.completed_by_id != user.pk:
         raise PermissionDenied("Only the annotation's author or a project manager may change it.")

@@ -72,8 +72,18 @@ class ProjectAdmin(admin.ModelAdmin):
     inlines = [MemberInline]
     list_display = ["title", "task_count", "finished_task_count", "progress", "annotation_count", "overlap", "created_at"]
     search_fields = ["title"]
-    readonly_fields = ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link"]
+    readonly_fields = ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link", "quality_link"]
     actions = ["recount"]
+    fieldsets = [
+        (None, {"fields": ["title", "description", "instructions", "label_config"]}),
+        ("Queue", {"fields": ["overlap", "lease_minutes", "queue_order"]}),
+        ("Consensus and review", {"fields": [
+            "aggregation_method", "agreement_threshold", "adaptive_overlap", "max_overlap", "blind", "gold_share",
+            "review_sample_rate", "iou_threshold", "box_fusion", "quality_link",
+        ]}),
+        ("Exports", {"fields": ["annotators_can_export"]}),
+        ("Counts", {"fields": ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link"]}),
+    ]
 
     def get_queryset(self, request):
         return managed_projects(request)
@@ -89,6 +99,12 @@ class ProjectAdmin(admin.ModelAdmin):
         if not project.pk:
             return "Save the project first."
         return format_html('<a class="button" href="{}">Import a file…</a>', reverse("admin:projects_project_import", args=[project.pk]))
+
+    @admin.display(description="quality")
+    def quality_link(self, project: Project) -> str:
+        if not project.pk:
+            return "Save the project first."
+        return format_html('<a class="button" href="{}">Agreement and annotators…</a>', reverse("admin:projects_project_quality", args=[project.pk]))
 
     def save_model(self, request, project, form, change):
         if not change:
@@ -106,8 +122,20 @@ class ProjectAdmin(admin.ModelAdmin):
         self.message_user(request, f"Recounted {queryset.count()} project(s).")
 
     def get_urls(self):
-        extra = [path("<int:project_id>/import/", self.admin_site.admin_view(self.import_view), name="projects_project_import")]
+        extra = [
+            path("<int:project_id>/import/", self.admin_site.admin_view(self.import_view), name="projects_project_import"),
+            path("<int:project_id>/quality/", self.admin_site.admin_view(self.quality_view), name="projects_project_quality"),
+        ]
         return extra + super().get_urls()
+
+    def quality_view(self, request, project_id: int):
+        from quality.admin_views import project_quality  # quality builds on projects
+
+        project = managed_projects(request).filter(pk=project_id).first()
+        if project is None:
+            messages.error(request, "No such project among those you manage.")
+            return redirect("admin:projects_project_changelist")
+        return project_quality(self.admin_site, request, project)
 
     def import_view(self, request, project_id: int):
         project = managed_projects(request).filter(pk=project_id).first()
@@ -174,13 +202,14 @@ class TaskForm(forms.ModelForm):
 @admin.register(Task)
 class TaskAdmin(ManagedRowsMixin, admin.ModelAdmin):
     form = TaskForm
-    list_display = ["id", "project", "short_data", "annotation_count", "is_finished", "is_gold", "created_at"]
-    list_filter = ["is_finished", "is_gold"]
+    list_display = ["id", "project", "short_data", "annotation_count", "is_finished", "agreement", "review_status", "is_gold", "created_at"]
+    list_filter = ["is_finished", "is_gold", "review_status"]
     list_select_related = ["project"]
     raw_id_fields = ["project"]
     readonly_fields = [
-        "annotation_count", "cancelled_count", "is_finished", "reserved_count", "uncertainty",
-        "consensus_result", "agreement", "consensus_method", "reviewed_result", "reviewed_by", "reviewed_at",
+        "annotation_count", "cancelled_count", "is_finished", "reserved_count", "uncertainty", "extra_annotations",
+        "consensus_result", "agreement", "consensus_method", "consensus_confidence", "consensus_at",
+        "review_status", "reviewed_result", "reviewed_by", "reviewed_at",
     ]
     inlines = [AnnotationInline, PredictionInline]
     show_full_result_count = False

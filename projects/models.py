@@ -13,6 +13,17 @@ class QueueOrder(models.TextChoices):
     UNCERTAINTY = "uncertainty", "Least confident prediction first"
 
 
+class AggregationMethod(models.TextChoices):
+    AUTO = "auto", "Dawid-Skene once annotators have history, else majority vote"
+    MAJORITY = "majority", "Majority vote"
+    DAWID_SKENE = "dawid_skene", "Dawid-Skene"
+
+
+class BoxFusion(models.TextChoices):
+    MEDIAN = "median", "Median of each edge"
+    MEAN = "mean", "Mean of each edge"
+
+
 class Project(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
@@ -27,6 +38,22 @@ class Project(models.Model):
         help_text="Order in which the queue hands out tasks (after fewer concurrent holders first).",
     )
     annotators_can_export = models.BooleanField(default=False, help_text="Let annotators download exports too.")
+
+    # Consensus QA (the quality app computes; these are the manager's settings).
+    aggregation_method = models.CharField(max_length=16, choices=AggregationMethod.choices, default=AggregationMethod.AUTO)
+    agreement_threshold = models.FloatField(
+        default=0.6, help_text="Tasks whose agreement falls below this get another annotator (adaptive) or a review."
+    )
+    adaptive_overlap = models.BooleanField(
+        default=False, help_text="Start with `overlap` annotators; add one while agreement is below the threshold."
+    )
+    max_overlap = models.PositiveSmallIntegerField(default=5, help_text="Adaptive overlap never asks for more annotators than this.")
+    blind = models.BooleanField(default=True, help_text="Annotators never see each other's annotations.")
+    gold_share = models.FloatField(default=0.0, help_text="Share of queue hand-outs that are gold tasks (0-1).")
+    review_sample_rate = models.FloatField(default=0.0, help_text="Share of agreed tasks sent to review anyway (0-1).")
+    iou_threshold = models.FloatField(default=0.5, help_text="Boxes overlapping at least this much are the same object.")
+    box_fusion = models.CharField(max_length=8, choices=BoxFusion.choices, default=BoxFusion.MEDIAN)
+    quality_summary = models.JSONField(default=dict, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -40,6 +67,14 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ReviewStatus(models.TextChoices):
+    NONE = "", "Not for review"
+    PENDING = "pending", "Waiting for review"
+    ACCEPTED = "accepted", "Accepted"
+    EDITED = "edited", "Edited by the reviewer"
+    REJECTED = "rejected", "Rejected back to the pool"
 
 
 class Role(models.TextChoices):
@@ -83,6 +118,11 @@ class Task(models.Model):
     consensus_result = models.JSONField(null=True, blank=True, help_text="Result items merged from the annotations.")
     agreement = models.FloatField(null=True, blank=True, help_text="Agreement between the task's annotators, 0..1.")
     consensus_method = models.CharField(max_length=32, blank=True, default="", db_default="")
+    consensus_confidence = models.FloatField(null=True, blank=True)
+    consensus_at = models.DateTimeField(null=True, blank=True)
+    # Annotators asked for beyond the project's overlap (adaptive overlap, or a reviewer's rejection).
+    extra_annotations = models.PositiveSmallIntegerField(default=0, db_default=0)
+    review_status = models.CharField(max_length=16, choices=ReviewStatus.choices, blank=True, default="", db_default="")
     reviewed_result = models.JSONField(null=True, blank=True, help_text="The reviewer's final result, when reviewed.")
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -100,6 +140,8 @@ class Task(models.Model):
                 F("project"), F("is_finished"), F("reserved_count"), F("uncertainty").desc(), F("id"),
                 name="task_queue_uncertainty",
             ),
+            models.Index(fields=["project", "id"], condition=Q(is_gold=True), name="task_gold"),
+            models.Index(fields=["project", "id"], condition=Q(review_status="pending"), name="task_review_pending"),
         ]
 
     def __str__(self) -> str:

@@ -1,11 +1,13 @@
 """The annotator queue: which task an annotator gets next, held for them by an expiring lease.
 
 A task is handed to at most `overlap` annotators at once, counting those who finished it: a task may be leased
-while `annotation_count + reserved_count < overlap`. `reserved_count` is a counter of unexpired leases, moved in
+while `annotation_count + reserved_count < overlap + extra_annotations` (adaptive overlap or a review asks for
+more). Gold tasks go to every annotator, outside that count, as a `gold_share` of hand-outs. `reserved_count` is a counter of unexpired leases, moved in
 the lease's own transaction. On PostgreSQL, `select_for_update(skip_locked=True)` lets concurrent callers pass
 over a task another caller is leasing; the conditional counter UPDATE is the guard on every database, so a task
 is never over-assigned even where row locks do not exist (SQLite serialises writers instead).
 """
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,14 +36,17 @@ def next_task_for(*, project: Project, user, exclude: frozenset[int] = frozenset
     A task they already hold (and have not excluded as already in hand) comes back first, so a reload resumes
     where they were. `exclude` names tasks the client has in hand, so a prefetch gets a different one.
     """
-    now = timezone.now()
-    expire_leases(project_id=project.pk, now=now)
-    expires_at = now + timedelta(minutes=project.lease_minutes)
-    held = _renew_held_lease(project, user, exclude, expires_at)
-    if held is not None:
-        return held
+    expires_at = timezone.now() + timedelta(minutes=project.lease_minutes)
     for _ in range(PICK_ATTEMPTS):
         with transaction.atomic():
+            _delete_leases(TaskLease.objects.filter(project=project, expires_at__lte=timezone.now()))
+            held = _renew_held_lease(project, user, exclude, expires_at)
+            if held is not None:
+                return held
+            if _gold_turn(project):
+                gold = _gold_task_for(project, user, exclude)
+                if gold is not None:
+                    return _lease(project, gold, user, expires_at)
             task = _lock_free_task(project, user, exclude)
             if task is None:
                 return None
@@ -49,6 +54,28 @@ def next_task_for(*, project: Project, user, exclude: frozenset[int] = frozenset
                 TaskLease.objects.create(project=project, task=task, user=user, expires_at=expires_at)
                 return LeasedTask(task=task, expires_at=expires_at)
     return None
+
+
+def _gold_turn(project: Project) -> bool:
+    """Whether this hand-out is a gold task: a `gold_share` of them are, unannounced."""
+    return project.gold_share > 0 and random.random() < project.gold_share
+
+
+def _gold_task_for(project: Project, user, exclude: frozenset[int]) -> Task | None:
+    """A gold task the annotator has not seen. Gold tasks go to every annotator, outside the overlap."""
+    return (
+        Task.objects.filter(project=project, is_gold=True)
+        .exclude(pk__in=exclude)
+        .exclude(Exists(Annotation.objects.filter(task=OuterRef("pk"), completed_by=user)))
+        .exclude(Exists(TaskLease.objects.filter(task=OuterRef("pk"), user=user)))
+        .order_by("id").first()
+    )
+
+
+def _lease(project: Project, task: Task, user, expires_at: datetime) -> LeasedTask:
+    Task.objects.filter(pk=task.pk).update(reserved_count=F("reserved_count") + 1)
+    TaskLease.objects.create(project=project, task=task, user=user, expires_at=expires_at)
+    return LeasedTask(task=task, expires_at=expires_at)
 
 
 def _lock_free_task(project: Project, user, exclude: frozenset[int]) -> Task | None:
@@ -80,9 +107,9 @@ def _free_tasks(project: Project, user, exclude: frozenset[int]):
     done_by_user = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user)  # skips included
     held_by_user = TaskLease.objects.filter(task=OuterRef("pk"), user=user)
     return (
-        Task.objects.filter(project=project, is_finished=False)
+        Task.objects.filter(project=project, is_finished=False, is_gold=False)
         .alias(load=F("annotation_count") + F("reserved_count"))
-        .filter(load__lt=project.overlap)
+        .filter(load__lt=F("extra_annotations") + project.overlap)
         .exclude(pk__in=exclude)
         .exclude(Exists(done_by_user))
         .exclude(Exists(held_by_user))
@@ -101,7 +128,7 @@ def _reserve(task_id: int, overlap: int) -> bool:
     return bool(
         Task.objects.filter(pk=task_id, is_finished=False)
         .alias(load=F("annotation_count") + F("reserved_count"))
-        .filter(load__lt=overlap)
+        .filter(load__lt=F("extra_annotations") + overlap)
         .update(reserved_count=F("reserved_count") + 1)
     )
 
@@ -118,15 +145,9 @@ def release_lease_on_submit(*, task_id: int, user) -> int:
     return _delete_leases(TaskLease.objects.filter(task_id=task_id, user=user))
 
 
-def expire_leases(*, project_id: int, now: datetime | None = None) -> int:
-    """Return expired leases' tasks to the pool. Concurrent callers skip each other's locked rows."""
-    with transaction.atomic():
-        expired = TaskLease.objects.filter(project_id=project_id, expires_at__lte=now or timezone.now())
-        return _delete_leases(expired)
-
-
 def _delete_leases(leases) -> int:
-    """Delete leases under row locks and take each one off its task's reserved_count."""
+    """Delete leases under row locks and take each one off its task's reserved_count. Expired leases are
+    swept this way by every next/ call; concurrent callers skip each other's locked rows."""
     locked = list(leases.select_for_update(skip_locked=True).values_list("id", "task_id"))
     if not locked:
         return 0

@@ -75,9 +75,9 @@ def update_project(*, project: Project, changes: dict) -> Project:
 
 def refresh_finished_tasks(project: Project) -> None:
     """Re-derive every task's finished flag after the overlap changed: two set-based UPDATEs and one count."""
-    tasks = Task.objects.filter(project=project)
-    tasks.filter(is_finished=False, annotation_count__gte=project.overlap).update(is_finished=True)
-    tasks.filter(is_finished=True, annotation_count__lt=project.overlap).update(is_finished=False)
+    tasks = Task.objects.filter(project=project).alias(needed=F("extra_annotations") + project.overlap)
+    tasks.filter(is_finished=False, annotation_count__gte=F("needed")).update(is_finished=True)
+    tasks.filter(is_finished=True, annotation_count__lt=F("needed")).update(is_finished=False)
     Project.objects.filter(pk=project.pk).update(finished_task_count=tasks.filter(is_finished=True).count())
 
 
@@ -158,6 +158,7 @@ def submit_annotation(
             if author is not None:
                 release_lease_on_submit(task_id=task.pk, user=author)
             _move_task_counters(task.pk, submitted=0 if was_cancelled else 1, cancelled=1 if was_cancelled else 0)
+            _annotations_changed(task.pk)
     except IntegrityError:
         existing = _existing_annotation(task, author, idempotency_key)
         if existing is None:
@@ -206,6 +207,7 @@ def update_annotation(*, annotation: Annotation, changes: dict, expected_version
         current.save(update_fields=[*changes, "version", "updated_at"])
         if moved:
             _move_task_counters(current.task_id, submitted=moved, cancelled=-moved)
+        _annotations_changed(current.task_id)
         current.refresh_from_db()
         return current
 
@@ -219,16 +221,30 @@ def delete_annotation(*, annotation: Annotation) -> None:
         current.delete()
         cancelled = 1 if current.was_cancelled else 0
         _move_task_counters(current.task_id, submitted=cancelled - 1, cancelled=-cancelled)
+        _annotations_changed(current.task_id)
+
+
+def _annotations_changed(task_id: int) -> None:
+    from quality.triggers import annotations_changed  # quality builds on projects, not the other way round
+
+    annotations_changed(task_id)
+
+
+def ask_for_more_annotations(*, task_id: int, count: int = 1) -> None:
+    """Raise how many annotators the task needs (adaptive overlap, a rejected review); it reopens if finished."""
+    with transaction.atomic():
+        Task.objects.filter(pk=task_id).update(extra_annotations=F("extra_annotations") + count)
+        _move_task_counters(task_id, submitted=0, cancelled=0)
 
 
 def _move_task_counters(task_id: int, *, submitted: int, cancelled: int) -> None:
     """Add to a task's counters, flip its finished flag at the overlap, and move its project's counters."""
     task = Task.objects.select_for_update().select_related("project").only(
-        "annotation_count", "cancelled_count", "is_finished", "project__overlap"
+        "annotation_count", "cancelled_count", "is_finished", "extra_annotations", "project__overlap"
     ).get(pk=task_id)
     task.annotation_count += submitted
     task.cancelled_count += cancelled
-    finished = task.annotation_count >= task.project.overlap
+    finished = task.annotation_count >= task.project.overlap + task.extra_annotations
     finished_delta = int(finished) - int(task.is_finished)
     task.is_finished = finished
     task.save(update_fields=["annotation_count", "cancelled_count", "is_finished", "updated_at"])

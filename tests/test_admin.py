@@ -39,8 +39,15 @@ def other_managers_project(make_user):
     return services.create_project(creator=make_user("other_manager"), title="Streets", label_config=IMAGE_CONFIG)
 
 
+PROJECT_FORM_DEFAULTS = {
+    "overlap": "1", "lease_minutes": "15", "queue_order": "task_order", "aggregation_method": "auto",
+    "agreement_threshold": "0.6", "max_overlap": "5", "blind": "on", "gold_share": "0", "review_sample_rate": "0",
+    "iou_threshold": "0.5", "box_fusion": "median",
+}
+
+
 def project_form(**fields) -> dict:
-    return {"title": "Faces", "label_config": IMAGE_CONFIG, "overlap": "1", "lease_minutes": "15", "queue_order": "task_order", "description": "", "instructions": "", **NO_MEMBER_FORMS, **fields}
+    return {"title": "Faces", "label_config": IMAGE_CONFIG, **PROJECT_FORM_DEFAULTS, "description": "", "instructions": "", **NO_MEMBER_FORMS, **fields}
 
 
 def page_text(response) -> str:

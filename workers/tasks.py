@@ -29,3 +29,22 @@ def run_import_job(self, job_id: int) -> None:
     from projects.task_import import run_import
 
     _run_guarded(self, job_id, run_import)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def compute_task_consensus(self, task_id: int) -> None:
+    from quality.consensus import update_task_consensus
+    from quality.triggers import clear_pending
+
+    clear_pending(task_id)
+    try:
+        update_task_consensus(task_id)
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=2 ** self.request.retries)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def run_consensus_job(self, job_id: int) -> None:
+    from quality.recompute import run_recompute
+
+    _run_guarded(self, job_id, run_recompute)

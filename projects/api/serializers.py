@@ -1,6 +1,7 @@
 """Input and output shapes of the REST API (Label Studio's task, annotation and prediction formats)."""
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..label_config import LabelConfigError, parse_label_config
@@ -29,6 +30,9 @@ class UserCreateSerializer(serializers.ModelSerializer):
         return value
 
 
+SHARES = ("agreement_threshold", "gold_share", "review_sample_rate", "iou_threshold")
+
+
 class ProjectSerializer(serializers.ModelSerializer):
     role = serializers.CharField(source="user_role", read_only=True, default=None)
 
@@ -36,11 +40,24 @@ class ProjectSerializer(serializers.ModelSerializer):
         model = Project
         fields = [
             "id", "title", "description", "instructions", "label_config", "overlap", "lease_minutes", "queue_order",
-            "annotators_can_export", "created_by", "created_at", "updated_at", "task_count", "finished_task_count",
-            "annotation_count", "role",
+            "annotators_can_export", "aggregation_method", "agreement_threshold", "adaptive_overlap", "max_overlap",
+            "blind", "gold_share", "review_sample_rate", "iou_threshold", "box_fusion",
+            "created_by", "created_at", "updated_at", "task_count", "finished_task_count", "annotation_count", "role",
         ]
         read_only_fields = ["created_by", "created_at", "updated_at", "task_count", "finished_task_count", "annotation_count"]
-        extra_kwargs = {"overlap": {"min_value": 1, "max_value": 100}, "lease_minutes": {"min_value": 1, "max_value": 24 * 60}}
+        extra_kwargs = {
+            "overlap": {"min_value": 1, "max_value": 100},
+            "max_overlap": {"min_value": 1, "max_value": 100},
+            "lease_minutes": {"min_value": 1, "max_value": 24 * 60},
+            **{share: {"min_value": 0.0, "max_value": 1.0} for share in SHARES},
+        }
+
+    def validate(self, attrs):
+        overlap = attrs.get("overlap", getattr(self.instance, "overlap", 1))
+        max_overlap = attrs.get("max_overlap", getattr(self.instance, "max_overlap", 5))
+        if attrs.get("adaptive_overlap", getattr(self.instance, "adaptive_overlap", False)) and max_overlap < overlap:
+            raise serializers.ValidationError({"max_overlap": f"must be at least overlap ({overlap}) for adaptive overlap"})
+        return attrs
 
     def validate_label_config(self, value: str) -> str:
         try:
@@ -107,12 +124,42 @@ class TaskSerializer(serializers.ModelSerializer):
         fields = ["id", "project", "data", "meta", "is_gold", "annotation_count", "cancelled_count", "is_finished", "created_at", "updated_at"]
 
 
+class ConsensusSerializer(serializers.Serializer):
+    result = serializers.JSONField(source="consensus_result")
+    agreement = serializers.FloatField(allow_null=True, help_text="0-1; null with fewer than two annotators.")
+    method = serializers.CharField(source="consensus_method")
+    confidence = serializers.FloatField(source="consensus_confidence", allow_null=True)
+    computed_at = serializers.DateTimeField(source="consensus_at")
+
+
+class ReviewSerializer(serializers.Serializer):
+    status = serializers.CharField(source="review_status")
+    result = serializers.JSONField(source="reviewed_result", allow_null=True)
+    reviewed_by = serializers.IntegerField(source="reviewed_by_id", allow_null=True)
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+
+
 class TaskDetailSerializer(TaskSerializer):
     annotations = AnnotationSerializer(many=True, source="visible_annotations")
     predictions = PredictionSerializer(many=True)
+    consensus = serializers.SerializerMethodField()
+    review = serializers.SerializerMethodField()
 
     class Meta(TaskSerializer.Meta):
-        fields = [*TaskSerializer.Meta.fields, "annotations", "predictions"]
+        fields = [*TaskSerializer.Meta.fields, "annotations", "predictions", "consensus", "review"]
+
+    @extend_schema_field(ConsensusSerializer(allow_null=True))
+    def get_consensus(self, task: Task) -> dict | None:
+        """Null until the task has one, and for annotators of a blind project (it would show others' work)."""
+        if task.consensus_at is None or not getattr(task, "sees_others_work", False):
+            return None
+        return ConsensusSerializer(task).data
+
+    @extend_schema_field(ReviewSerializer(allow_null=True))
+    def get_review(self, task: Task) -> dict | None:
+        if not task.review_status or not getattr(task, "sees_others_work", False):
+            return None
+        return ReviewSerializer(task).data
 
 
 class LeasedTaskSerializer(serializers.Serializer):

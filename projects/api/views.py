@@ -182,6 +182,7 @@ class TaskDetailView(generics.RetrieveAPIView):
         task = access.get_task_for(self.request.user, self.kwargs["pk"])
         annotations = access.visible_annotations(self.request.user, task.project, Annotation.objects.filter(task=task))
         task.visible_annotations = list(annotations)
+        task.sees_others_work = access.sees_others_work(self.request.user, task.project)
         return task
 
 

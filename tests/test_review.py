@@ -1,0 +1,140 @@
+"""Review through the API and the reviewer's page: accept an annotation or the consensus, edit, reject."""
+import pytest
+
+from projects import services
+from projects.models import ReviewStatus, Role, Task
+from tests.api_helpers import import_texts, sentiment, span, submit
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+TEXT = "Alice flew to Paris"
+
+
+@pytest.fixture
+def reviewer(make_user, text_project):
+    user = make_user("reviewer")
+    services.add_member(project=text_project, user=user, role=Role.REVIEWER)
+    return user
+
+
+@pytest.fixture
+def doubtful_task(text_project, annotator, other_annotator):
+    """A task two annotators disagree on, with a consensus, waiting for review."""
+    text_project.overlap = 2
+    text_project.save()
+    (task,) = import_texts(text_project, TEXT)
+    first = submit(annotator, task, [sentiment("Positive"), span(TEXT, 0, 5, "PER")]).json()["id"]
+    second = submit(other_annotator, task, [sentiment("Negative"), span(TEXT, 14, 19, "LOC")]).json()["id"]
+    Task.objects.filter(pk=task.pk).update(
+        consensus_result=[sentiment("Positive")], agreement=0.0, consensus_method="majority",
+        consensus_at="2026-11-23T10:00Z", review_status=ReviewStatus.PENDING,
+    )
+    return task, first, second
+
+
+def decide(user, task, **body):
+    return client_for(user).post(f"/api/tasks/{task.pk}/review/", body, format="json")
+
+
+def test_the_reviewer_gets_the_waiting_task_with_every_annotation_and_the_consensus(text_project, reviewer, doubtful_task):
+    task, first, second = doubtful_task
+
+    body = client_for(reviewer).get(f"/api/projects/{text_project.pk}/review/next/").json()
+
+    assert body["id"] == task.pk
+    assert [a["id"] for a in body["annotations"]] == [first, second]
+    assert body["consensus"]["result"] == [sentiment("Positive")] and body["review"]["status"] == "pending"
+
+
+def test_accepting_an_annotation_makes_it_the_final_result_and_records_who(reviewer, doubtful_task):
+    task, _, second = doubtful_task
+
+    response = decide(reviewer, task, action="accept", annotation=second)
+
+    assert response.status_code == 200
+    review = response.json()["review"]
+    assert review["status"] == "accepted" and review["reviewed_by"] == reviewer.pk and review["reviewed_at"]
+    assert review["result"] == [sentiment("Negative"), span(TEXT, 14, 19, "LOC")]
+
+
+def test_accepting_the_consensus(reviewer, doubtful_task):
+    task, _, _ = doubtful_task
+
+    review = decide(reviewer, task, action="accept").json()["review"]
+
+    assert review["status"] == "accepted" and review["result"] == [sentiment("Positive")]
+
+
+def test_editing_stores_the_reviewers_result_after_checking_it(reviewer, doubtful_task):
+    task, _, _ = doubtful_task
+
+    bad = decide(reviewer, task, action="edit", result=[sentiment("Ecstatic")])
+    good = decide(reviewer, task, action="edit", result=[sentiment("Neutral")])
+
+    assert bad.status_code == 400 and "Ecstatic" in str(bad.json())
+    assert good.json()["review"] == {**good.json()["review"], "status": "edited", "result": [sentiment("Neutral")]}
+
+
+def test_rejecting_sends_the_task_back_for_a_fresh_set_of_annotators(text_project, reviewer, doubtful_task, make_user):
+    task, _, _ = doubtful_task
+    newcomer = make_user("newcomer")
+    services.add_member(project=text_project, user=newcomer, role=Role.ANNOTATOR)
+
+    response = decide(reviewer, task, action="reject")
+
+    task.refresh_from_db()
+    assert response.json()["review"]["status"] == "rejected"
+    assert (task.is_finished, task.extra_annotations) == (False, 2)
+    assert client_for(newcomer).get(f"/api/projects/{text_project.pk}/next/").json()["id"] == task.pk
+    assert client_for(reviewer).get(f"/api/projects/{text_project.pk}/review/next/").status_code == 204
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"action": "approve"}, "not a valid choice"),
+    ({"action": "edit"}, "edit needs the corrected result"),
+    ({"action": "accept", "annotation": 999999}, "is not a submitted annotation of task"),
+])
+def test_bad_review_requests_are_400_with_the_reason(reviewer, doubtful_task, body, message):
+    task, _, _ = doubtful_task
+
+    response = decide(reviewer, task, **body)
+
+    assert response.status_code == 400 and message in str(response.json())
+
+
+def test_annotators_cannot_review(annotator, doubtful_task):
+    task, first, _ = doubtful_task
+
+    response = decide(annotator, task, action="accept", annotation=first)
+
+    assert response.status_code == 403
+    task.refresh_from_db()
+    assert task.review_status == ReviewStatus.PENDING
+
+
+def test_outsiders_do_not_learn_the_task_exists(outsider, doubtful_task):
+    task, _, _ = doubtful_task
+
+    assert decide(outsider, task, action="accept").status_code == 404
+
+
+def test_the_review_page_shows_annotations_side_by_side_and_records_a_decision(client, text_project, reviewer, doubtful_task):
+    task, first, _ = doubtful_task
+    client.force_login(reviewer)
+
+    page = client.get(f"/projects/{text_project.pk}/review/").content.decode()
+    assert "annotator" in page and "other_annotator" in page and "Consensus" in page
+    assert '<mark title="PER">Alice<sup>PER</sup></mark>' in page and '<mark title="LOC">Paris<sup>LOC</sup></mark>' in page
+
+    response = client.post(f"/projects/{text_project.pk}/review/", {"task": task.pk, "action": "accept-annotation", "annotation": first})
+
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.review_status, task.reviewed_by_id) == (ReviewStatus.ACCEPTED, reviewer.pk)
+    assert "Nothing waits for review" in client.get(f"/projects/{text_project.pk}/review/").content.decode()
+
+
+def test_the_review_page_is_closed_to_annotators(client, text_project, annotator):
+    client.force_login(annotator)
+
+    assert client.get(f"/projects/{text_project.pk}/review/").status_code == 403
