@@ -119,9 +119,18 @@ def test_offline_submissions_wait_in_the_browser_and_go_out_when_back(live_serve
     assert "1 waiting" in page.locator("#save-status").inner_text()
     assert Annotation.objects.count() == 0
 
+    # The next one was not prefetched (offline): the page says it is waiting, and carries on when back.
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    page.locator(".banner-error", has_text="Can't reach the server").wait_for()
+    assert "2 waiting" in page.locator("#save-status").inner_text()
+
     context.set_offline(False)
+    wait_for_task(page, third.pk)
     wait_until_saved(page)
-    assert [(a.task_id, a.result[0]["value"]["choices"]) for a in annotations_of(annotator, text_project)] == [(first.pk, ["Positive"])]
+    assert page.locator(".banner-error").count() == 0
+    stored = [(a.task_id, a.result[0]["value"]["choices"]) for a in annotations_of(annotator, text_project)]
+    assert stored == [(first.pk, ["Positive"]), (second.pk, ["Negative"])]
 
 
 def test_leaving_the_page_gives_back_the_leased_tasks(live_server, signed_in, text_project, annotator):

@@ -246,13 +246,34 @@ export class LabelingPage {
       this.outbox.add({ key: task.submissionKey, taskId: task.id, body });
       this.#countLocally(body.was_cancelled);
       this.history.position = -1;
-      const next = await this.queue.advance().catch(() => null);
+      const next = await this.#advance();
       if (this.mode.task !== task) return; // the annotator went elsewhere meanwhile
       if (next) await this.#show(next, { kind: "queue", task: next });
       else this.#showDone();
       return;
     }
     await this.#saveEdit(task, annotation, body);
+  }
+
+  /** The next task from the queue; while the server is out of reach, say so and keep asking. */
+  async #advance() {
+    let notice = null;
+    for (let wait = 1000; ; wait = Math.min(wait * 2, 15000)) {
+      try {
+        const next = await this.queue.advance();
+        notice?.();
+        return next;
+      } catch (error) {
+        if (!error.retryable) {
+          notice?.();
+          banner("error", `Could not get the next task: ${error.message}`);
+          return null;
+        }
+        document.body.dataset.state = "loading";
+        notice ||= banner("error", "Can't reach the server for the next task. Your work is kept in this browser; retrying…");
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
   }
 
   async #saveEdit(task, annotation, body) {
@@ -308,7 +329,7 @@ export class LabelingPage {
     const position = this.history.position - 1;
     if (position < 0 || !this.history.entries[position]) {
       if (this.mode.kind === "queue") return;
-      if (!this.queue.current) await this.queue.advance().catch(() => null);
+      if (!this.queue.current) await this.#advance();
       return this.#showQueueTask();
     }
     this.history.position = position;

@@ -15,13 +15,15 @@ export class Outbox {
     this.sending = false;
     this.offline = false;
     this.backoff = 1000;
-    window.addEventListener("online", () => this.flush());
+    this.wake = null; // ends the current backoff wait early
+    window.addEventListener("online", () => (this.wake ? this.wake() : this.flush()));
   }
 
   /** Queue a submission; the promise settles with {status: "saved"|"problem", ...} once the server answered. */
   add(item) {
     this.items.push(item);
     this.#save();
+    this.handlers.onChange(this);
     const settled = new Promise((resolve) => this.waiters.set(item.key, resolve));
     this.flush();
     return settled;
@@ -57,7 +59,11 @@ export class Outbox {
         } catch (error) {
           if (error.retryable) {
             this.#setOffline(true, error);
-            await new Promise((resolve) => setTimeout(resolve, this.backoff));
+            await new Promise((resolve) => {
+              this.wake = resolve;
+              setTimeout(resolve, this.backoff);
+            });
+            this.wake = null;
             this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
             continue;
           }

@@ -13,7 +13,7 @@ export class TaskQueue {
   }
 
   async start() {
-    this.current = await this.#fetch([]);
+    this.current = await this.#fetch([...this.busyTaskIds()]); // not a task still waiting in the outbox
     if (this.current) this.prefetch();
     return this.current;
   }
