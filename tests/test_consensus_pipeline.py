@@ -189,3 +189,13 @@ def test_a_choices_only_project_is_recomputed_from_the_label_arrays_with_dawid_s
     merged = wait_for(lambda: consensus_of(late))
     assert merged.consensus_method == "dawid_skene" and merged.consensus_result[0]["value"]["choices"] == ["Positive"]
     assert merged.consensus_confidence > 0.9
+
+
+def test_a_recompute_can_be_cancelled(worker, text_project, crowd):
+    from quality import recompute
+    from workers import jobs
+
+    job = recompute.start_recompute(project=text_project, user=text_project.created_by)
+    jobs.request_cancel(job)
+
+    assert wait_for_job(job.pk).status == "cancelled"
