@@ -46,13 +46,13 @@ def next_task_for(*, project: Project, user, exclude: frozenset[int] = frozenset
             if _gold_turn(project):
                 gold = _gold_task_for(project, user, exclude)
                 if gold is not None:
-                    return _lease(project, gold, user, expires_at)
+                    Task.objects.filter(pk=gold.pk).update(reserved_count=F("reserved_count") + 1)
+                    return _grant(project, gold, user, expires_at)
             task = _lock_free_task(project, user, exclude)
             if task is None:
                 return None
             if _reserve(task.pk, project.overlap):
-                TaskLease.objects.create(project=project, task=task, user=user, expires_at=expires_at)
-                return LeasedTask(task=task, expires_at=expires_at)
+                return _grant(project, task, user, expires_at)
     return None
 
 
@@ -72,8 +72,7 @@ def _gold_task_for(project: Project, user, exclude: frozenset[int]) -> Task | No
     )
 
 
-def _lease(project: Project, task: Task, user, expires_at: datetime) -> LeasedTask:
-    Task.objects.filter(pk=task.pk).update(reserved_count=F("reserved_count") + 1)
+def _grant(project: Project, task: Task, user, expires_at: datetime) -> LeasedTask:
     TaskLease.objects.create(project=project, task=task, user=user, expires_at=expires_at)
     return LeasedTask(task=task, expires_at=expires_at)
 

@@ -2,19 +2,28 @@
 annotators and summarise agreement. Two streaming passes over the annotations, chunks of tasks at a time."""
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from django.db import transaction
+import numpy as np
+
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from projects.bulk import update_consensus_columns
 from projects.models import AggregationMethod, Annotation, Project, ReviewStatus, Task
 from projects.services import ask_for_more_annotations, project_config
 from workers import jobs
-from workers.consensus import (AnnotationRow, DawidSkeneFit, agreement_with_consensus, annotator_quality,
-                               choices_agreement_summary, encode_crowd_labels, fit_dawid_skene, recommended_method,
-                               summarize_agreement)
+from workers.consensus import (AnnotationRow, CrowdLabels, DawidSkeneFit, TaskConsensus, aggregate_task,
+                               agreement_with_consensus, annotator_quality, choices_agreement_summary,
+                               encode_crowd_labels, fit_dawid_skene, majority_vote, pairwise_agreement,
+                               recommended_method, summarize_agreement, vote_counts)
+from workers.consensus.majority import class_prior
+from workers.consensus.outcome import result_item
+from workers.consensus.ties import stable_seed
 from workers.models import Job
 
-from .consensus import CONSENSUS_FIELDS, controls_of, merge, routing_decision, task_text
+from .consensus import controls_of, routing_decision, task_text
 from .models import AnnotatorScore
 
 EMPTY_SUMMARY = {"computed_at": None, "method": None, "overall": None, "per_label": {}, "histogram": [], "tasks": 0}
@@ -39,14 +48,19 @@ def run_recompute(job_id: int) -> None:
     controls = controls_of(config)
     fits = fit_choices(project, controls)
     method = resolve_method(project, fits)
-    reliability = {name: fit.confusion_by_annotator() for name, (fit, _) in fits.items()} if method == "dawid_skene" else None
-    project.quality_summary = {**(project.quality_summary or {}), "class_prior": {n: f.class_prior.tolist() for n, (f, _) in fits.items()}}
+    decisions = {name: ChoiceDecisions.from_fit(fit, labels, method) for name, (fit, labels) in fits.items()}
+    project.quality_summary = {**(project.quality_summary or {}),
+                               "class_prior": {name: d.class_prior for name, d in decisions.items()}}
+    choices_only = bool(decisions) and all(c["name"] in decisions for c in controls)
     tally = Tally()
-    for chunk in finished_task_chunks(project):
+    chunks = choice_task_chunks(decisions) if choices_only else finished_task_chunks(project)
+    for chunk in chunks:
         jobs.raise_if_cancelled(job_id)
-        merge_chunk(project, config, controls, chunk, reliability, tally)
+        merge_chunk(project, config, controls, chunk, decisions, tally)
         jobs.report_progress(job_id, done=tally.tasks)
-    save_scores(project, controls, fits, tally, method)
+    if choices_only:
+        tally.annotation_rows = timing_rows(project)
+    save_scores(project, fits, decisions if choices_only else None, tally, method)
     summary = summarise(project, fits, tally, method)
     Project.objects.filter(pk=project.pk).update(quality_summary=summary)
     jobs.finish_job(job_id, status=Job.Status.SUCCEEDED, result={
@@ -61,9 +75,8 @@ def fit_choices(project: Project, controls: list[dict]) -> dict[str, tuple[Dawid
     if not single:
         return {}
     rows = {c["name"]: [] for c in single}
-    annotations = Annotation.objects.filter(project=project, was_cancelled=False, task__is_finished=True)
-    for task_id, author, result in annotations.values_list("task_id", "completed_by_id", "result").iterator(chunk_size=5000):
-        for name, choice in first_choices(result).items():
+    for task_id, author, choices in choice_rows(project, [c["name"] for c in single]):
+        for name, choice in choices.items():
             if name in rows and author is not None:
                 rows[name].append((task_id, author, choice))
     gold = gold_choices(project)
@@ -73,6 +86,25 @@ def fit_choices(project: Project, controls: list[dict]) -> dict[str, tuple[Dawid
         if labels.n_tasks:
             fits[control["name"]] = (fit_dawid_skene(labels, gold=labels.encode_gold(gold.get(control["name"], {}))), labels)
     return fits
+
+
+def choice_rows(project: Project, names: list[str]):
+    """(task id, annotator, {control: first choice}) for every submitted annotation of a finished task. PostgreSQL
+    picks the choices out of the JSON itself, so the worker never decodes whole results."""
+    annotations = Annotation.objects.filter(project=project, was_cancelled=False, task__is_finished=True)
+    if connection.vendor != "postgresql":
+        for task_id, author, result in annotations.values_list("task_id", "completed_by_id", "result").iterator(chunk_size=5000):
+            yield task_id, author, first_choices(result)
+        return
+    picks = {
+        f"choice_{index}": RawSQL(
+            "jsonb_path_query_first(result, '$[*] ? (@.type == \"choices\" && @.from_name == $name).value.choices[0]', "
+            "jsonb_build_object('name', %s::text)) #>> '{}'", [name])
+        for index, name in enumerate(names)
+    }
+    picked = annotations.annotate(**picks).values_list("task_id", "completed_by_id", *picks)
+    for task_id, author, *choices in picked.iterator(chunk_size=10000):
+        yield task_id, author, {name: choice for name, choice in zip(names, choices) if choice is not None}
 
 
 def first_choices(result: list) -> dict[str, str]:
@@ -96,6 +128,37 @@ def resolve_method(project: Project, fits: dict) -> str:
     return "dawid_skene" if all(recommended_method(labels) == "dawid_skene" for _, labels in fits.values()) else "majority"
 
 
+@dataclass
+class ChoiceDecisions:
+    """One single-choice control's answer for every task of the project, decided at once from the arrays:
+    Dawid-Skene's decoded label and posterior, or the majority vote and its share."""
+    control_values: list
+    task_ids: np.ndarray  # sorted
+    label: np.ndarray  # class index, -1 for none
+    confidence: np.ndarray
+    agreement: np.ndarray  # pairwise; NaN below two annotators
+    class_prior: list
+    method_name: str
+
+    @classmethod
+    def from_fit(cls, fit: DawidSkeneFit, labels: CrowdLabels, method: str) -> "ChoiceDecisions":
+        agreement = pairwise_agreement(vote_counts(labels))
+        if method == "dawid_skene":
+            return cls(list(labels.classes), labels.task_ids, fit.label, fit.confidence, agreement,
+                       fit.class_prior.tolist(), "dawid_skene")
+        vote = majority_vote(labels, tie_break="prior")
+        return cls(list(labels.classes), labels.task_ids, vote.label, vote.vote_share, agreement,
+                   class_prior(labels).tolist(), "majority")
+
+    def for_task(self, task_id: int) -> tuple[str | None, float | None, float | None]:
+        """(chosen value, confidence, agreement) for one task; Nones when nobody answered it."""
+        index = int(np.searchsorted(self.task_ids, task_id))
+        if index >= len(self.task_ids) or self.task_ids[index] != task_id or self.label[index] < 0:
+            return None, None, None
+        agreement = float(self.agreement[index])
+        return self.control_values[self.label[index]], float(self.confidence[index]), None if np.isnan(agreement) else agreement
+
+
 def finished_task_chunks(project: Project):
     """Finished tasks in id order, TASK_CHUNK at a time, each with its submitted annotations (two queries)."""
     last_id = 0
@@ -112,6 +175,34 @@ def finished_task_chunks(project: Project):
         last_id = tasks[-1].pk
 
 
+def choice_task_chunks(decisions: dict):
+    """When every control is a single choice, the decisions already hold every answer: the tasks need only their
+    routing state, and no annotation is read again."""
+    task_ids = np.unique(np.concatenate([d.task_ids for d in decisions.values()]))
+    for start in range(0, len(task_ids), TASK_CHUNK):
+        ids = task_ids[start:start + TASK_CHUNK].tolist()
+        states = Task.objects.filter(pk__in=ids).order_by("id").values_list("id", "review_status", "extra_annotations")
+        yield [(TaskState(*state), None) for state in states]
+
+
+class TaskState(NamedTuple):
+    """What merging and routing read of a task whose answers are all decided project-wide."""
+    pk: int
+    review_status: str
+    extra_annotations: int
+    data: dict = {}
+
+
+def timing_rows(project: Project) -> list[AnnotationRow]:
+    """Who annotated what and when, without the results: enough for throughput and lead time."""
+    annotations = Annotation.objects.filter(project=project, was_cancelled=False, task__is_finished=True).exclude(completed_by=None)
+    return [
+        AnnotationRow(annotator_id=author, task_id=task_id, lead_time=lead_time, submitted_at=created_at)
+        for author, task_id, lead_time, created_at in
+        annotations.values_list("completed_by_id", "task_id", "lead_time", "created_at").iterator(chunk_size=10000)
+    ]
+
+
 @dataclass
 class Tally:
     """What the second pass learns on its way through the tasks."""
@@ -123,30 +214,53 @@ class Tally:
     annotation_rows: list = field(default_factory=list)
 
 
-def merge_chunk(project: Project, config, controls: list[dict], chunk, reliability, tally: Tally) -> None:
-    now = timezone.now()
+def merge_chunk(project: Project, config, controls: list[dict], chunk, decisions: dict, tally: Tally) -> None:
     changed, review, more = [], [], []
-    for task, annotations in chunk:
+    for task, annotations in chunk:  # annotations None: every control is decided project-wide
         tally.tasks += 1
-        if not annotations:
+        if annotations == []:
             continue
-        pairs = [(a["completed_by_id"], a["result"]) for a in annotations]
-        merged = merge(project, controls, pairs, task_key=task.pk, text=task_text(config, task.data), reliability_by_control=reliability)
-        task.consensus_result, task.agreement, task.consensus_confidence = merged.result, merged.agreement, merged.confidence
-        task.consensus_method, task.consensus_at, task.updated_at = merged.method, now, now
-        changed.append(task)
+        merged = merge_task(project, config, controls, task, annotations or [], decisions)
+        changed.append((task.pk, merged.result, merged.agreement, merged.confidence, merged.method))
         tally.agreements.append(merged.agreement)
-        tally.per_label.extend(outcome.details.get("per_label", {}) for outcome in merged.details["controls"].values())
+        tally.per_label.extend(merged.details["per_label"])
         decision = routing_decision(task, project, merged.agreement)
         (review if decision == "review" else more if decision == "more" else []).append(task.pk)
-        tally.annotation_rows.extend(score_rows(controls, task, annotations, merged.result))
+        if annotations:
+            tally.annotation_rows.extend(score_rows(controls, task, annotations, merged.result))
     with transaction.atomic():
-        Task.objects.bulk_update(changed, CONSENSUS_FIELDS, batch_size=500)
+        update_consensus_columns(changed)
         Task.objects.filter(pk__in=review).update(review_status=ReviewStatus.PENDING)
         for task_id in more:
             ask_for_more_annotations(task_id=task_id, count=1)
     tally.sent_to_review += len(review)
     tally.asked_for_more += len(more)
+
+
+def merge_task(project: Project, config, controls: list[dict], task: Task, annotations: list[dict], decisions: dict) -> TaskConsensus:
+    """Single-choice controls take the project-wide decision; the others (boxes, spans, multiple choice, text)
+    are merged by the engine here, task by task."""
+    items, agreements, confidences, per_label = [], [], [], []
+    seed = stable_seed(task.pk)
+    text = task_text(config, task.data) if len(decisions) < len(controls) else None
+    for control in controls:
+        if control["name"] in decisions:
+            value, confidence, agreement = decisions[control["name"]].for_task(task.pk)
+            if value is not None:
+                items.append(result_item(control, "choices", {"choices": [value]}, seed=seed, index=0))
+        else:
+            own = [(a["completed_by_id"], [i for i in a["result"] or [] if i.get("from_name") == control["name"]]) for a in annotations]
+            outcome = aggregate_task(control, own, task_key=task.pk, text=text, iou_threshold=project.iou_threshold, box_fusion=project.box_fusion)
+            items.extend(outcome.result)
+            confidence, agreement = outcome.confidence, outcome.agreement
+            per_label.append(outcome.details.get("per_label", {}))
+        if agreement is not None:
+            agreements.append(agreement)
+        if confidence is not None:
+            confidences.append(confidence)
+    method = next(iter(decisions.values())).method_name if decisions else "majority"
+    return TaskConsensus(items, sum(agreements) / len(agreements) if agreements else None,
+                         min(confidences) if confidences else None, method, {"per_label": per_label})
 
 
 def score_rows(controls: list[dict], task: Task, annotations: list[dict], consensus: list) -> list[AnnotationRow]:
@@ -168,44 +282,75 @@ def score_rows(controls: list[dict], task: Task, annotations: list[dict], consen
 
 
 def result_agreement(controls: list[dict], result: list, other: list) -> float | None:
-    """Mean over controls of one result's agreement with another (1.0 = the same answer)."""
+    """Mean over controls of one result's agreement with another (1.0 = the same answer). Single choices compare
+    directly; the engine scores the rest on their own scale (box F1, span F1)."""
     scores = []
+    mine, theirs = first_choices(result), first_choices(other)
     for control in controls:
+        if control["type"] == "choices" and not control["multiple"]:
+            if control["name"] in mine and control["name"] in theirs:
+                scores.append(float(mine[control["name"]] == theirs[control["name"]]))
+            continue
         own = [i for i in result or [] if i.get("from_name") == control["name"]]
-        theirs = [i for i in other or [] if i.get("from_name") == control["name"]]
-        if own or theirs:
-            score = agreement_with_consensus(control, own, theirs)
+        other_items = [i for i in other or [] if i.get("from_name") == control["name"]]
+        if own or other_items:
+            score = agreement_with_consensus(control, own, other_items)
             if score is not None:
                 scores.append(score)
     return sum(scores) / len(scores) if scores else None
 
 
-def save_scores(project: Project, controls: list[dict], fits: dict, tally: Tally, method: str) -> None:
+def save_scores(project: Project, fits: dict, decisions: dict | None, tally: Tally, method: str) -> None:
+    """Rewrite the project's annotator scores. With `decisions` (every control a single choice) the agreement
+    with consensus and gold accuracy come from the label arrays at once; otherwise from the scored rows."""
     gold = {row.task_id: True for row in tally.annotation_rows if row.answer is not None}
-    reliability = {}
-    for fit, _ in fits.values():
-        for author, value in fit.reliability_by_annotator().items():
-            reliability.setdefault(author, []).append(value)
-    mean_reliability = {author: sum(values) / len(values) for author, values in reliability.items()}
     # A row's answer is whether it matched its gold task's known answer, so equality with True is gold accuracy.
-    qualities = annotator_quality(tally.annotation_rows, gold=gold, reliability=mean_reliability)
+    qualities = annotator_quality(tally.annotation_rows, gold=gold, reliability=mean_reliability(fits))
+    hits = choice_hits(fits, decisions, gold_choices(project)) if decisions else {}
     confusion = defaultdict(dict)
     if method == "dawid_skene":
         for name, (fit, _) in fits.items():
             for author, matrix in fit.confusion_by_annotator().items():
                 confusion[author][name] = matrix.tolist()
-    scores = [
-        AnnotatorScore(
-            project=project, user_id=q.annotator_id, tasks_done=q.tasks_done, gold_count=q.gold_count,
-            gold_correct=round((q.gold_accuracy or 0) * q.gold_count), consensus_count=q.consensus_count,
-            consensus_agreement=q.consensus_agreement, reliability=q.reliability, median_lead_time=q.median_lead_time,
-            tasks_per_hour=q.tasks_per_active_hour, confusion=confusion.get(q.annotator_id, {}),
-        )
-        for q in qualities
-    ]
+    scores = []
+    for q in qualities:
+        consensus_count, consensus_hits, gold_count, gold_hits = hits.get(q.annotator_id) or (
+            q.consensus_count, (q.consensus_agreement or 0) * q.consensus_count, q.gold_count, (q.gold_accuracy or 0) * q.gold_count)
+        scores.append(AnnotatorScore(
+            project=project, user_id=q.annotator_id, tasks_done=q.tasks_done, gold_count=gold_count,
+            gold_correct=round(gold_hits), consensus_count=consensus_count,
+            consensus_agreement=consensus_hits / consensus_count if consensus_count else None, reliability=q.reliability,
+            median_lead_time=q.median_lead_time, tasks_per_hour=q.tasks_per_active_hour,
+            confusion=confusion.get(q.annotator_id, {}),
+        ))
     with transaction.atomic():
         AnnotatorScore.objects.filter(project=project).delete()
         AnnotatorScore.objects.bulk_create(scores)
+
+
+def mean_reliability(fits: dict) -> dict:
+    reliability = defaultdict(list)
+    for fit, _ in fits.values():
+        for author, value in fit.reliability_by_annotator().items():
+            reliability[author].append(value)
+    return {author: sum(values) / len(values) for author, values in reliability.items()}
+
+
+def choice_hits(fits: dict, decisions: dict, gold: dict) -> dict:
+    """{annotator: (labels on decided tasks, of those equal to the consensus, labels on gold tasks, of those
+    right)}, summed over the single-choice controls, with numpy over the label arrays."""
+    totals = defaultdict(lambda: np.zeros(4))
+    for name, (_, labels) in fits.items():
+        decided = decisions[name].label[labels.task]
+        gold_tasks, gold_classes = labels.encode_gold(gold.get(name, {}))
+        gold_label = np.full(labels.n_tasks, -1)
+        gold_label[gold_tasks] = gold_classes
+        known = gold_label[labels.task]
+        columns = [decided >= 0, (decided >= 0) & (labels.label == decided), known >= 0, (known >= 0) & (labels.label == known)]
+        per_annotator = [np.bincount(labels.annotator, weights=column, minlength=labels.n_annotators) for column in columns]
+        for index, author in enumerate(labels.annotator_ids):
+            totals[author] += [counts[index] for counts in per_annotator]
+    return {author: (int(t[0]), float(t[1]), int(t[2]), float(t[3])) for author, t in totals.items()}
 
 
 def summarise(project: Project, fits: dict, tally: Tally, method: str) -> dict:

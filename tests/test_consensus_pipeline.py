@@ -145,3 +145,57 @@ def test_a_box_project_gets_a_fused_box(worker, image_project, make_user):
     value = done.consensus_result[0]["value"]
     assert value["rectanglelabels"] == ["Face"] and value["x"] == pytest.approx(11)
     assert done.agreement == 1.0
+
+
+CHOICES_ONLY = """<View><Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text"><Choice value="Positive"/><Choice value="Negative"/><Choice value="Neutral"/></Choices>
+</View>"""
+
+
+def test_a_choices_only_project_is_recomputed_from_the_label_arrays_with_dawid_skene(worker, manager, crowd):
+    project = services.create_project(creator=manager, title="Sentiment", label_config=CHOICES_ONLY, overlap=3)
+    project.aggregation_method = "dawid_skene"
+    project.save()
+    for person in crowd:
+        services.add_member(project=project, user=person, role=Role.ANNOTATOR)
+    tasks = import_texts(project, *[f"text {i}" for i in range(24)])
+    Task.objects.filter(pk=tasks[1].pk).update(is_gold=True, gold_result=[sentiment("Positive")])
+    reliable, also_reliable, contrarian = crowd[0], crowd[1], crowd[2]
+    for index, task in enumerate(tasks):
+        truth = "Positive" if index % 3 else "Negative"
+        submit(reliable, task, [sentiment(truth)])
+        submit(also_reliable, task, [sentiment(truth)])
+        submit(contrarian, task, [sentiment("Negative" if truth == "Positive" else "Positive")])
+
+    job = wait_for_job(client_for(manager).post(f"/api/projects/{project.pk}/consensus/").json()["id"])
+
+    assert job.status == "succeeded", job.error
+    assert job.result["method"] == "dawid_skene" and job.result["tasks"] == 24
+    for index, task in enumerate(tasks):
+        task.refresh_from_db()
+        assert task.consensus_result[0]["value"]["choices"] == ["Positive" if index % 3 else "Negative"]
+        assert task.consensus_method == "dawid_skene" and task.agreement == pytest.approx(1 / 3)
+    scores = {s.user_id: s for s in AnnotatorScore.objects.filter(project=project)}
+    assert scores[reliable.pk].consensus_agreement == 1.0 and scores[contrarian.pk].consensus_agreement == 0.0
+    assert scores[reliable.pk].reliability > 0.8 > 0.2 > scores[contrarian.pk].reliability
+    assert (scores[reliable.pk].gold_count, scores[reliable.pk].gold_accuracy) == (1, 1.0)
+    assert scores[contrarian.pk].gold_accuracy == 0.0
+    assert set(scores[reliable.pk].confusion) == {"sentiment"}
+
+    # A task finished after the fit is merged with the stored confusion matrices, no refit needed.
+    (late,) = import_texts(project, "late text")
+    for person in (reliable, also_reliable, contrarian):
+        submit(person, late, [sentiment("Positive" if person != contrarian else "Negative")])
+    merged = wait_for(lambda: consensus_of(late))
+    assert merged.consensus_method == "dawid_skene" and merged.consensus_result[0]["value"]["choices"] == ["Positive"]
+    assert merged.consensus_confidence > 0.9
+
+
+def test_a_recompute_can_be_cancelled(worker, text_project, crowd):
+    from quality import recompute
+    from workers import jobs
+
+    job = recompute.start_recompute(project=text_project, user=text_project.created_by)
+    jobs.request_cancel(job)
+
+    assert wait_for_job(job.pk).status == "cancelled"

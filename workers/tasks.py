@@ -15,6 +15,8 @@ def _run_guarded(task, job_id: int, body) -> None:
     """Run a job's body; retry on database hiccups, and record any other failure on the job row."""
     try:
         body(job_id)
+    except jobs.JobCancelled:
+        jobs.finish_job(job_id, status=Job.Status.CANCELLED)
     except TRANSIENT_ERRORS as exc:
         if task.request.retries < task.max_retries:
             raise task.retry(exc=exc, countdown=2 ** task.request.retries)
