@@ -20,6 +20,7 @@ COPY labeler labeler
 COPY projects projects
 COPY workers workers
 COPY frontend frontend
+COPY quality quality
 COPY --from=vendor /frontend/static/frontend/vendor frontend/static/frontend/vendor
 RUN pip install .
 

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
 from projects import access
+from projects.models import ReviewStatus
 from projects.queue import annotator_progress
 from projects.task_import import UPLOAD_PREFIX
 
@@ -28,7 +29,10 @@ def home(request):
 def project_page(request, project_id: int):
     project = access.get_project_for(request.user, project_id)
     progress = annotator_progress(project, request.user)
-    return render(request, "frontend/project.html", {"project": project, "progress": progress})
+    waiting_review = (
+        project.tasks.filter(review_status=ReviewStatus.PENDING).count() if project.user_role in access.REVIEW else None
+    )
+    return render(request, "frontend/project.html", {"project": project, "progress": progress, "waiting_review": waiting_review})
 
 
 @login_required

@@ -138,3 +138,11 @@ def test_the_review_page_is_closed_to_annotators(client, text_project, annotator
     client.force_login(annotator)
 
     assert client.get(f"/projects/{text_project.pk}/review/").status_code == 403
+
+
+def test_the_project_page_links_reviewers_to_the_waiting_tasks(client, text_project, reviewer, annotator, doubtful_task):
+    client.force_login(reviewer)
+    assert "Review (1 waiting)" in client.get(f"/projects/{text_project.pk}/").content.decode()
+
+    client.force_login(annotator)
+    assert "Review (" not in client.get(f"/projects/{text_project.pk}/").content.decode()
