@@ -13,7 +13,9 @@ COPY labeler labeler
 COPY projects projects
 COPY workers workers
 COPY frontend frontend
-RUN pip install .
+COPY ml ml
+# With the vision extra, so the image runs every built-in model (the detector needs OpenCV).
+RUN pip install '.[vision]'
 
 # Static files are collected into the image; this key exists only for this build step.
 RUN SECRET_KEY=collectstatic-at-build-time-only python manage.py collectstatic --noinput \
