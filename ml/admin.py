@@ -45,8 +45,11 @@ class ProjectModelAdmin(ManagedRowsMixin, admin.ModelAdmin):
         if not rows:
             return "No annotation has started from a prediction yet."
         return format_html_join(
-            "", "<div>{}: {} of {} accepted unchanged ({:.0%}), {:.0%} of items changed on average</div>",
-            ((r["model_version"], r["accepted_unchanged"], r["annotations"], r["accepted_share"], r["mean_share_changed"]) for r in rows),
+            "", "<div>{}: {} of {} accepted unchanged ({}), {} of items changed on average</div>",
+            (
+                (r["model_version"], r["accepted_unchanged"], r["annotations"], f"{r['accepted_share']:.0%}", f"{r['mean_share_changed']:.0%}")
+                for r in rows
+            ),
         )
 
     def _start(self, request, queryset, *, only_missing: bool) -> None:

@@ -52,7 +52,7 @@ class ProjectModelView(APIView):
         body = ProjectModelSerializer(current, data=request.data, partial=partial and current is not None)
         body.is_valid(raise_exception=True)
         try:
-            model = services.configure_model(project=project, settings=dict(body.validated_data))
+            model = services.configure_model(project=project, changes=dict(body.validated_data))
         except EngineError as exc:
             raise ValidationError({"detail": str(exc)}) from None
         return Response(ProjectModelSerializer(model).data)

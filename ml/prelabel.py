@@ -4,6 +4,7 @@ A chunk's inference runs with no transaction open; its predictions, its task unc
 the job's progress are then written in one short transaction that starts by locking the chunk row. A chunk run
 twice (a redelivered message after a worker died, or a duplicate) finds itself done and writes nothing more.
 """
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -103,7 +104,9 @@ def run_chunk(chunk_id: int) -> None:
         stop_job(job.pk, status=Job.Status.CANCELLED)
         return
     inputs = _chunk_tasks(job, chunk)
+    started = time.perf_counter()
     suggestions = predict(job, inputs) if inputs else []
+    model_seconds = time.perf_counter() - started
     rows, failures = check_suggestions(job.project.label_config, inputs, suggestions)
     with transaction.atomic():
         locked = PrelabelChunk.objects.select_for_update().get(pk=chunk_id)
@@ -114,7 +117,7 @@ def run_chunk(chunk_id: int) -> None:
         locked.predicted = sum(1 for row in rows if row.result)
         locked.empty = len(inputs) - len(rows) - len(failures)
         locked.save(update_fields=["done", "predicted", "empty", "errors"])
-        _account(job.pk, locked, failures, versions={row.model_version for row in rows})
+        _account(job.pk, locked, failures, versions={row.model_version for row in rows}, model_seconds=model_seconds)
 
 
 def _chunk_tasks(job: Job, chunk: PrelabelChunk) -> list[TaskInput]:
@@ -151,8 +154,10 @@ def check_suggestions(label_config: str, inputs: list[TaskInput], suggestions: l
     return rows, failures
 
 
-def _account(job_id: int, chunk: PrelabelChunk, failures: list[tuple[int, str]], versions: set[str]) -> None:
-    """Add a finished chunk to the job's progress and counts; finish the job with its last chunk."""
+def _account(job_id: int, chunk: PrelabelChunk, failures: list[tuple[int, str]], *, versions: set[str], model_seconds: float) -> None:
+    """Add a finished chunk to the job's progress and counts; finish the job with its last chunk.
+    `model_seconds` adds up the time spent inside the model (reading images included), so the job's own
+    overhead can be told apart from the model's cost."""
     job = Job.objects.select_for_update().get(pk=job_id)
     if job.is_finished:
         return
@@ -162,6 +167,7 @@ def _account(job_id: int, chunk: PrelabelChunk, failures: list[tuple[int, str]],
     samples = result.get("error_samples", [])
     samples += [{"task": task_id, "error": message[:500]} for task_id, message in failures][: ERROR_SAMPLES - len(samples)]
     result["error_samples"] = samples
+    result["model_seconds"] = round(result.get("model_seconds", 0.0) + model_seconds, 3)
     if not result.get("model_version") and versions:  # an ML backend names its version in its answers
         result["model_version"] = sorted(versions)[0]
     job.progress_done += chunk.predicted + chunk.empty + chunk.errors

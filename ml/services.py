@@ -1,4 +1,6 @@
 """Pre-labeling actions: pick a model, start a job, train, and the hooks imports and annotations call."""
+import importlib.util
+
 from django.db.models import Avg, Count, Q
 
 from projects.models import Annotation, Project
@@ -15,11 +17,11 @@ class ModelNotSet(Exception):
     """The project has no model picked yet (HTTP 409)."""
 
 
-def configure_model(*, project: Project, settings: dict) -> ProjectModel:
+def configure_model(*, project: Project, changes: dict) -> ProjectModel:
     """Create or change the project's model settings; EngineError when they cannot work with its label config."""
     model = ProjectModel.objects.filter(project=project).first() or ProjectModel(project=project)
-    engine_changed = model.pk is None or settings.get("engine", model.engine) != model.engine
-    for name, value in settings.items():
+    engine_changed = model.pk is None or changes.get("engine", model.engine) != model.engine
+    for name, value in changes.items():
         setattr(model, name, value)
     check_model(model, project.label_config)
     if engine_changed:
@@ -40,10 +42,8 @@ def check_model(model: ProjectModel, label_config: str) -> None:
 
 
 def _require_opencv() -> None:
-    try:
-        import cv2  # noqa: F401
-    except ImportError:
-        raise EngineError("the detector needs OpenCV: pip install 'labeler[vision]'") from None
+    if importlib.util.find_spec("cv2") is None:
+        raise EngineError("the detector needs OpenCV: pip install 'labeler[vision]'")
 
 
 def model_of(project: Project) -> ProjectModel:

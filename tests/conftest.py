@@ -159,7 +159,7 @@ def worker_process(django_db_setup, django_db_blocker):
     from labeler.celery import app
 
     app.control.purge()
-    worker = WorkerProcess()
+    worker = WorkerProcess({"LABELER_ML_BACKEND_BACKOFF_MS": "50"})  # the ML backend failure tests need not wait
     worker.start()
     yield worker
     worker.stop()

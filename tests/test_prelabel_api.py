@@ -157,3 +157,25 @@ def test_the_watchdog_sends_unfinished_chunks_again_only_when_a_job_stalls(manag
     Job.objects.filter(pk=job.pk).update(cancel_requested=True)
     assert stalled_chunks(job.pk, last_done=4) == (None, 0)
     assert Job.objects.get(pk=job.pk).status == Job.Status.CANCELLED
+
+
+def test_the_span_tagger_trains_on_the_projects_span_annotations(api, manager, text_project):
+    from ml.loading import build_engine
+    from ml.engines.base import TaskInput
+    from ml.training import train_project_model
+    from tests.api_helpers import span
+    from tests.ml_data import entity_sentences
+
+    import_tasks(text_project, [
+        {"data": {"text": text}, "annotations": [{"result": [span(text, start, end, label) for start, end, label in spans]}]}
+        for text, spans in entity_sentences(30, seed=11)
+    ])
+    assert set_model(api, manager, text_project, engine="span_tagger", min_labels=10).status_code == 200
+
+    version = train_project_model(text_project.pk)
+
+    assert (version.version, version.trained_on, version.metrics["spans"]) == ("span_tagger-v1", 30, {"LOC": 30, "PER": 30})
+    model = ProjectModel.objects.get(project=text_project)
+    assert model.active_version == version
+    [suggestion] = build_engine(model, text_project.label_config, version).predict([TaskInput(1, {"text": "Goran flew to Lima on Monday."})])
+    assert {(item["value"]["text"], item["value"]["labels"][0]) for item in suggestion.result} == {("Goran", "PER"), ("Lima", "LOC")}

@@ -135,7 +135,7 @@ def test_the_detector_reports_an_unreadable_image_for_that_task_only():
 
 @pytest.mark.parametrize(
     ("label_map", "message"),
-    [({"cat": "Face"}, "does not find"), ({"face": "Dog"}, "not a label of the control")],
+    [({"cat": "Face"}, "does not find"), ({"face": "Dog"}, "not a label of the control"), ({"face": ["Face"]}, "label names")],
 )
 def test_a_bad_label_map_is_refused(label_map, message):
     from ml.engines.detector import resolve_label_map

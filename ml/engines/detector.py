@@ -20,6 +20,8 @@ ImageReader = Callable[[str], bytes]
 
 def resolve_label_map(label_map: dict, labels: tuple[str, ...]) -> dict[str, str]:
     """Detector class -> project label. An empty map pairs classes and labels of the same name (any case)."""
+    if not isinstance(label_map, dict) or not all(isinstance(label, str) for label in label_map.values()):
+        raise EngineError('label_map must map detector classes to label names, e.g. {"face": "Face"}')
     if label_map:
         unknown = sorted(set(label_map) - set(DETECTOR_CLASSES))
         if unknown:
