@@ -46,23 +46,29 @@ def plan_job(job_id: int) -> Plan:
     job = jobs.claim_job(job_id)
     if job is None:
         return Plan([])
-    if PrelabelChunk.objects.filter(job_id=job_id).exists():  # a redelivered plan: send what is left
-        return Plan(list(PrelabelChunk.objects.filter(job_id=job_id, done=False).values_list("id", flat=True)))
-    model = ProjectModel.objects.select_related("active_version").get(project_id=job.project_id)
-    if model.is_learned and model.active_version is None:
-        return Plan([], needs_training=True)
+    if not PrelabelChunk.objects.filter(job_id=job_id).exists():
+        model = ProjectModel.objects.select_related("active_version").get(project_id=job.project_id)
+        if model.is_learned and model.active_version is None:
+            return Plan([], needs_training=True)
+        _create_chunks(job, model)
+    # A redelivered plan sends again what is left; a chunk sent twice does its work once.
+    return Plan(list(PrelabelChunk.objects.filter(job_id=job_id, done=False).values_list("id", flat=True)))
+
+
+def _create_chunks(job: Job, model: ProjectModel) -> None:
     ranges = _id_ranges(tasks_to_label(job.project_id, only_missing=job.params.get("only_missing", False)))
+    version = model.active_version
     with transaction.atomic():
-        PrelabelChunk.objects.bulk_create([PrelabelChunk(job_id=job_id, first_task_id=a, last_task_id=b) for a, b, _ in ranges])
-        total = sum(count for _, _, count in ranges)
-        version = model.active_version
+        Job.objects.select_for_update().filter(pk=job.pk).first()  # two deliveries of one plan: one makes chunks
+        if PrelabelChunk.objects.filter(job_id=job.pk).exists():
+            return
+        PrelabelChunk.objects.bulk_create([PrelabelChunk(job_id=job.pk, first_task_id=a, last_task_id=b) for a, b, _ in ranges])
         job.params = {**job.params, "model_version_id": version.pk if version else None, "engine": model.engine}
-        job.progress_total = total
+        job.progress_total = sum(count for _, _, count in ranges)
         job.result = {"predicted": 0, "empty": 0, "errors": 0, "error_samples": [], "model_version": version.version if version else ""}
         job.save(update_fields=["params", "progress_total", "result"])
         if not ranges:
-            jobs.finish_job(job_id, status=Job.Status.SUCCEEDED, result=job.result)
-    return Plan(list(PrelabelChunk.objects.filter(job_id=job_id).values_list("id", flat=True)))
+            jobs.finish_job(job.pk, status=Job.Status.SUCCEEDED, result=job.result)
 
 
 def stalled_chunks(job_id: int, last_done: int) -> tuple[list[int] | None, int]:

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from django.db import transaction
 from django.db.models import Max
 
+from projects.label_config import parse_label_config
 from projects.models import Annotation
 
 from .engines.base import LabelledSpans, LabelledText, Target
@@ -21,7 +22,7 @@ def train_project_model(project_id: int) -> ModelVersion:
     """Fit the project's learned engine on every label so far. Raises NotEnoughLabels (an EngineError)."""
     model = ProjectModel.objects.select_related("project").get(project_id=project_id)
     target = target_for(model, model.project.label_config)
-    examples = collect_examples(project_id, target, model.engine)
+    examples = collect_examples(project_id, model.project.label_config, target, model.engine)
     artifact, metrics = learned_module(model.engine).train(examples, target, min_labels=model.min_labels)
     with transaction.atomic():
         ProjectModel.objects.select_for_update().filter(pk=model.pk).first()  # one numbering at a time
@@ -34,8 +35,11 @@ def train_project_model(project_id: int) -> ModelVersion:
     return version
 
 
-def collect_examples(project_id: int, target: Target, engine: str) -> list:
-    """One example per labelled task: the reviewed result, else the consensus, else the annotators' majority."""
+def collect_examples(project_id: int, label_config: str, target: Target, engine: str) -> list:
+    """One example per labelled task: the reviewed result, else the consensus, else the annotators' majority.
+    Where the config has other controls, a result without this control's items says nothing about it and is
+    skipped; where it is the only one, a result without spans teaches the span tagger what is not an entity."""
+    only_control = len(parse_label_config(label_config).controls) == 1
     per_task: dict[int, list] = defaultdict(list)
     texts: dict[int, str] = {}
     rows = (
@@ -45,14 +49,19 @@ def collect_examples(project_id: int, target: Target, engine: str) -> list:
     )
     for task_id, result, reviewed, consensus, data in rows.iterator(chunk_size=READ_BATCH):
         text = data.get(target.data_field) if isinstance(data, dict) else None
-        if not isinstance(text, str):
+        final = reviewed if reviewed is not None else consensus
+        final = final if final is not None else result
+        if not isinstance(text, str) or not (only_control or _fills(final, target)):
             continue
         texts[task_id] = text
-        final = reviewed if reviewed is not None else consensus
-        per_task[task_id].append(_labels_in(final if final is not None else result, target, engine))
+        per_task[task_id].append(_labels_in(final, target, engine))
     build = _text_example if engine == Engine.TEXT_CLASSIFIER else _span_example
     examples = [build(texts[task_id], votes) for task_id, votes in per_task.items()]
     return [example for example in examples if example is not None]
+
+
+def _fills(result, target: Target) -> bool:
+    return any(isinstance(item, dict) and item.get("from_name") == target.control for item in result or [])
 
 
 def _labels_in(result, target: Target, engine: str) -> tuple:
@@ -78,5 +87,4 @@ def _text_example(text: str, votes: list[tuple]) -> LabelledText | None:
 
 
 def _span_example(text: str, votes: list[tuple]) -> LabelledSpans:
-    # A text annotated with no spans is an example too: it teaches what is not an entity.
     return LabelledSpans(text, _majority(votes))

@@ -22,10 +22,12 @@ class PredictionRow(NamedTuple):
 
 def store_predictions(project_id: int, rows: list[PredictionRow]) -> None:
     """Insert or update one prediction per (task, model version), then refresh those tasks' uncertainty.
-    Call inside a transaction that serialises writers of the same tasks."""
+    Call inside a transaction: the tasks' rows are locked (in id order, so writers never deadlock) until it ends,
+    so two jobs writing the same tasks cannot both insert."""
     if not rows:
         return
     task_ids = {row.task_id for row in rows}
+    list(Task.objects.select_for_update().filter(pk__in=task_ids).order_by("id").values_list("id", flat=True))
     existing = _existing_prediction_ids(task_ids, {row.model_version for row in rows})
     updates, inserts = [], []
     for row in rows:

@@ -169,7 +169,7 @@ def test_the_span_tagger_trains_on_the_projects_span_annotations(api, manager, t
     import_tasks(text_project, [
         {"data": {"text": text}, "annotations": [{"result": [span(text, start, end, label) for start, end, label in spans]}]}
         for text, spans in entity_sentences(30, seed=11)
-    ])
+    ] + [{"data": {"text": "Nobody marked the spans of Alice in Paris."}, "annotations": [{"result": [sentiment("Neutral")]}]}])
     assert set_model(api, manager, text_project, engine="span_tagger", min_labels=10).status_code == 200
 
     version = train_project_model(text_project.pk)
