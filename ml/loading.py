@@ -38,10 +38,11 @@ def learned_module(engine: str):
 
 
 def build_engine(model: ProjectModel, label_config: str, version: ModelVersion | None):
-    """An engine ready to predict. Cached per process, so a worker unpickles a model once, not per chunk."""
+    """An engine ready to predict. Cached per process, so a worker unpickles a model once, not per chunk.
+    The key names the version by id and creation time: SQLite may give a deleted row's id to a new one."""
     key = (
         model.engine, model.control, model.url, model.timeout, tuple(sorted(model.label_map.items())),
-        label_config, version.pk if version else None, model.project_id,
+        label_config, (version.pk, version.created_at) if version else None, model.project_id,
     )
     return _cached_engine(key, version)
 

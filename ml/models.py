@@ -39,6 +39,9 @@ class ProjectModel(models.Model):
         "Empty maps classes to labels of the same name (any case).",
     )
     auto_prelabel = models.BooleanField(default=False, help_text="Pre-label newly imported tasks automatically.")
+    annotation_events = models.BooleanField(
+        default=False, help_text="Send the ML backend Label Studio's ANNOTATION_CREATED webhook for each new annotation."
+    )
     min_labels = models.PositiveIntegerField(
         default=10, help_text="Labelled tasks a learned model needs before it predicts anything."
     )

@@ -97,6 +97,26 @@ def run_training(project_id: int) -> str:
     return outcome
 
 
+def send_annotation_event(annotation_id: int) -> None:
+    """Label Studio's ANNOTATION_CREATED webhook to the project's ML backend, for backends that learn online."""
+    from .loading import build_engine
+
+    annotation = Annotation.objects.select_related("task", "project").filter(pk=annotation_id).first()
+    model = ProjectModel.objects.filter(project_id=annotation.project_id, engine=Engine.HTTP).first() if annotation else None
+    if model is None:
+        return
+    event = {
+        "action": "ANNOTATION_CREATED",
+        "annotation": {
+            "id": annotation.pk, "result": annotation.result, "task": annotation.task_id, "project": annotation.project_id,
+            "completed_by": annotation.completed_by_id, "lead_time": annotation.lead_time, "was_cancelled": annotation.was_cancelled,
+            "created_at": annotation.created_at.isoformat(),
+        },
+        "task": {"id": annotation.task_id, "data": annotation.task.data, "meta": annotation.task.meta},
+    }
+    build_engine(model, annotation.project.label_config, None).send_event(event)
+
+
 def effort_saved(project_id: int) -> list[dict]:
     """Per model version: annotations started from its predictions, and the share accepted unchanged."""
     rows = (

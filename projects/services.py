@@ -160,7 +160,7 @@ def submit_annotation(
             )
             _move_task_counters(task.pk, submitted=0 if was_cancelled else 1, cancelled=1 if was_cancelled else 0)
             if not was_cancelled:
-                ml_hooks.annotation_saved(task.project_id)
+                ml_hooks.annotation_saved(task.project_id, annotation.pk)
     except IntegrityError:
         existing = _existing_annotation(task, author, idempotency_key)
         if existing is None:

@@ -34,14 +34,17 @@ def run_prelabel(api, manager, project, timeout: float = 60, **body):
     return api(manager).get(response.json()["url"]).json()
 
 
-def wait_for_version(project, number: int, timeout: float = 30) -> ModelVersion:
+def wait_for_version(project, number: int, timeout: float = 60) -> ModelVersion:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         model = ProjectModel.objects.select_related("active_version").get(project=project)
         if model.active_version and model.active_version.number >= number:
             return model.active_version
         time.sleep(0.1)
-    raise AssertionError(f"no model version {number} in {timeout} s: {model.training_state} {model.training_error}")
+    raise AssertionError(
+        f"no model version {number} in {timeout} s: {model.training_state}, {model.new_labels} new labels, "
+        f"error {model.training_error!r}, versions {list(ModelVersion.objects.filter(project=project).values_list('version', 'trained_on'))}"
+    )
 
 
 def held_out_accuracy(project, version: ModelVersion) -> float:
@@ -84,7 +87,8 @@ def test_new_annotations_retrain_the_model_into_a_better_new_version(worker, api
 
     assert (first.version, second.version) == ("text_classifier-v1", "text_classifier-v2")
     assert second.trained_on > first.trained_on
-    assert held_out_accuracy(text_project, second) > held_out_accuracy(text_project, first)
+    accuracy = (held_out_accuracy(text_project, first), held_out_accuracy(text_project, second))
+    assert accuracy[1] > accuracy[0], accuracy
     versions = api(manager).get(f"/api/projects/{text_project.pk}/model/versions/").json()
     assert [v["version"] for v in versions] == ["text_classifier-v2", "text_classifier-v1"]
 
@@ -99,15 +103,25 @@ def test_a_learned_model_without_enough_labels_fails_the_job_saying_so(worker, a
     assert not Prediction.objects.filter(project=text_project).exists()
 
 
-def test_an_http_ml_backend_pre_labels_the_tasks(worker, api, manager, text_project):
-    import_texts(text_project, "good", "bad service", "fine")
+def wait_for_events(backend: FakeMLBackend, count: int, timeout: float = 10) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        events = [body for path, body in backend.requests if path == "/webhook"]
+        if len(events) >= count:
+            return events
+        time.sleep(0.05)
+    raise AssertionError(f"the backend got {len(events)} webhook events, not {count}")
+
+
+def test_an_http_ml_backend_pre_labels_the_tasks(worker, api, manager, annotator, text_project):
+    first, *_ = import_texts(text_project, "good", "bad service", "fine")
     with FakeMLBackend() as backend:
-        configure(api, manager, text_project, engine="http", url=backend.url)
+        configure(api, manager, text_project, engine="http", url=backend.url, annotation_events=True)
         job = run_prelabel(api, manager, text_project)
         assert api(manager).post(f"/api/projects/{text_project.pk}/model/train/").status_code == 202
-        deadline = time.monotonic() + 10
-        while "/webhook" not in [path for path, _ in backend.requests] and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for_events(backend, 1)
+        annotation = submit(annotator, first, [sentiment("Positive")]).json()
+        training, created = wait_for_events(backend, 2)
 
     assert (job["status"], job["result"]["predicted"], job["result"]["model_version"]) == ("succeeded", 3, "fake-1")
     choices = [p.result[0]["value"]["choices"][0] for p in Prediction.objects.filter(project=text_project).order_by("task_id")]
@@ -116,7 +130,10 @@ def test_an_http_ml_backend_pre_labels_the_tasks(worker, api, manager, text_proj
     assert paths[:3] == ["/health", "/setup", "/predict"]
     predict_body = backend.requests[2][1]
     assert predict_body["label_config"] == text_project.label_config and len(predict_body["tasks"]) == 3
-    assert ("/webhook", {"action": "START_TRAINING", "project": {"id": text_project.pk, "label_config": text_project.label_config}}) in backend.requests
+    project = {"id": text_project.pk, "label_config": text_project.label_config}
+    assert training == {"action": "START_TRAINING", "project": project}
+    assert (created["action"], created["project"], created["task"]["data"]) == ("ANNOTATION_CREATED", project, {"text": "good"})
+    assert (created["annotation"]["id"], created["annotation"]["result"]) == (annotation["id"], annotation["result"])
 
 
 def test_one_task_the_backend_fails_on_costs_only_that_task(worker, api, manager, text_project):

@@ -102,3 +102,16 @@ def prelabel_train(self, project_id: int, then_plan_job: int | None = None) -> N
         plan_prelabel_job.delay(then_plan_job)
     else:
         jobs.finish_job(then_plan_job, status=Job.Status.FAILED, error=f"the model could not be trained: {outcome}")
+
+
+@shared_task(acks_late=True)
+def prelabel_annotation_event(annotation_id: int) -> None:
+    """Tell the project's ML backend about a new annotation; a backend that is down or refuses it misses the event
+    (logged): the annotation itself is stored either way."""
+    from ml.engines.base import EngineError
+    from ml.services import send_annotation_event
+
+    try:
+        send_annotation_event(annotation_id)
+    except EngineError as exc:
+        logger.warning("annotation %s: ML backend event not delivered: %s", annotation_id, exc)

@@ -22,8 +22,9 @@ class BackendUnavailable(EngineError):
     """The backend cannot be reached, times out, or answers nothing usable: the job fails with this."""
 
 
-class BadAnswer(Exception):
-    """The backend answered, but with an error status or a body that is not Label Studio's format."""
+class BadAnswer(EngineError):
+    """The backend answered, but with an error status or a body that is not Label Studio's format. Within a
+    prediction it costs the task it was about; anywhere else (a webhook) it is an EngineError like any other."""
 
 
 @dataclass
@@ -48,8 +49,11 @@ class HttpBackend:
 
     def start_training(self) -> dict:
         """Label Studio's START_TRAINING webhook event; the backend trains on its own schedule."""
-        event = {"action": "START_TRAINING", "project": {"id": self.project_id, "label_config": self.label_config}}
-        return self._post("/webhook", event)
+        return self.send_event({"action": "START_TRAINING"})
+
+    def send_event(self, event: dict) -> dict:
+        """A Label Studio webhook event (`action` and its objects), with the project added as Label Studio does."""
+        return self._post("/webhook", {**event, "project": {"id": self.project_id, "label_config": self.label_config}})
 
     def _connect(self) -> None:
         """As Label Studio does on connecting: /health must answer, /setup may name the model version."""
