@@ -21,8 +21,10 @@ COPY projects projects
 COPY workers workers
 COPY frontend frontend
 COPY quality quality
+COPY ml ml
 COPY --from=vendor /frontend/static/frontend/vendor frontend/static/frontend/vendor
-RUN pip install .
+# With the vision extra, so the image runs every built-in model (the detector needs OpenCV).
+RUN pip install '.[vision]'
 
 # Static files are collected into the image; this key exists only for this build step.
 RUN SECRET_KEY=collectstatic-at-build-time-only python manage.py collectstatic --noinput \

@@ -30,7 +30,7 @@ $(VENV)/bin/python:
 
 # Reinstall only when pyproject.toml changed since the last install.
 $(INSTALLED): pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/pip install -e '.[test]' --config-settings editable_mode=compat
+	$(VENV)/bin/pip install -e '.[test,vision]' --config-settings editable_mode=compat
 	touch $@
 
 # `npm ci` installs exactly what package-lock.json pins (no network at run time: the files are served from static/).

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "projects",
     "workers",
     "quality",
+    "ml",
     "frontend",
 ]
 
@@ -118,6 +119,14 @@ LABELER_IMAGE_MAX_PIXELS = env_int("LABELER_IMAGE_MAX_PIXELS", 80_000_000)
 LABELER_ZIP_MAX_ENTRIES = env_int("LABELER_ZIP_MAX_ENTRIES", 100_000)
 LABELER_ZIP_MAX_UNCOMPRESSED_BYTES = env_int("LABELER_ZIP_MAX_UNCOMPRESSED_BYTES", 4 * 1024 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LABELER_IMPORT_MAX_BYTES
+
+# Pre-labeling: tasks per Celery task, and how an external ML backend is retried.
+LABELER_PRELABEL_CHUNK_SIZE = env_int("LABELER_PRELABEL_CHUNK_SIZE", 1000)
+# A running job that finished no chunk for this long gets its unfinished chunks sent again (a killed worker can
+# take a just-fetched message with it); the chunks' done flags make the extra copies harmless.
+LABELER_PRELABEL_STALL_SECONDS = env_int("LABELER_PRELABEL_STALL_SECONDS", 300)
+LABELER_ML_BACKEND_RETRIES = env_int("LABELER_ML_BACKEND_RETRIES", 2)
+LABELER_ML_BACKEND_BACKOFF = env_int("LABELER_ML_BACKEND_BACKOFF_MS", 500) / 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 
@@ -156,6 +165,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Model work (pre-labeling chunks, training) on `ml`; bookkeeping (imports, planning jobs) on `default`.
 CELERY_TASK_ROUTES = {"workers.tasks.prelabel_*": {"queue": "ml"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A killed worker's unacked message comes back after this many seconds.

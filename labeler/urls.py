@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/", include("projects.api.urls")),
     path("api/", include("quality.api.urls")),
     path("", include("quality.urls")),
+    path("api/", include("ml.urls")),
     path("", include("frontend.urls")),
 ]

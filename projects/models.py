@@ -181,6 +181,18 @@ class Annotation(models.Model):
     cancel_reason = models.CharField(max_length=500, blank=True, default="")
     version = models.PositiveIntegerField(default=1, help_text="Incremented on every change; stale edits get 409.")
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+    # Provenance: the prediction the annotator started from, and how much of it they changed (effort saved).
+    prediction = models.ForeignKey(
+        "Prediction", null=True, blank=True, on_delete=models.SET_NULL, related_name="annotations",
+        help_text="The prediction the annotator started from.",
+    )
+    prediction_model_version = models.CharField(
+        max_length=200, blank=True, default="", db_default="", help_text="Its model version, kept if the prediction goes."
+    )
+    prediction_changed = models.FloatField(
+        null=True, blank=True, help_text="Share of the prediction's result items the annotator changed, 0..1."
+    )
+    accepted_unchanged = models.BooleanField(null=True, blank=True, help_text="Submitted exactly as predicted.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,8 +9,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from ml import hooks as ml_hooks
+
 from .label_config import LabelConfig, parse_label_config, validate_result
-from .models import Annotation, Project, ProjectMember, Role, Task
+from .models import Annotation, Prediction, Project, ProjectMember, Role, Task
+from .provenance import share_changed
 from .queue import release_lease_on_submit
 
 
@@ -135,12 +138,13 @@ def _keep_another_manager(project: Project, leaving) -> None:
 
 def submit_annotation(
     *, task: Task, author, result: list, lead_time: float | None = None, was_cancelled: bool = False,
-    cancel_reason: str = "", idempotency_key: str | None = None,
+    cancel_reason: str = "", idempotency_key: str | None = None, prediction: Prediction | None = None,
 ) -> tuple[Annotation, bool]:
     """Store an annotator's annotation; answer (annotation, created).
 
     A retry with the same idempotency key returns the first annotation. A second annotation by the same author
     on the same task raises AlreadyAnnotated; the database's unique constraints are the last guard for both.
+    `prediction` is the one the annotator started from (one of the task's); how much they changed is stored.
     """
     if idempotency_key:
         earlier = Annotation.objects.filter(completed_by=author, idempotency_key=idempotency_key).first()
@@ -153,12 +157,15 @@ def submit_annotation(
             annotation = Annotation.objects.create(
                 task=task, project_id=task.project_id, completed_by=author, result=result or [],
                 lead_time=lead_time, was_cancelled=was_cancelled, cancel_reason=cancel_reason, idempotency_key=idempotency_key,
+                **provenance(prediction, result, was_cancelled=was_cancelled),
             )
             # Before the task row's lock, in the order the lease sweeper takes its locks.
             if author is not None:
                 release_lease_on_submit(task_id=task.pk, user=author)
             _move_task_counters(task.pk, submitted=0 if was_cancelled else 1, cancelled=1 if was_cancelled else 0)
             _annotations_changed(task.pk)
+            if not was_cancelled:
+                ml_hooks.annotation_saved(task.project_id, annotation.pk)
     except IntegrityError:
         existing = _existing_annotation(task, author, idempotency_key)
         if existing is None:
@@ -167,6 +174,28 @@ def submit_annotation(
             return _replay(existing, task), False
         raise AlreadyAnnotated(existing) from None
     return annotation, True
+
+
+def provenance(prediction: Prediction | None, result: list, *, was_cancelled: bool = False) -> dict:
+    """The annotation's fields that record which prediction it started from and how much of it was changed."""
+    if prediction is None:
+        return {}
+    changed = None if was_cancelled else share_changed(prediction.result, result)
+    return {
+        "prediction": prediction, "prediction_model_version": prediction.model_version,
+        "prediction_changed": changed, "accepted_unchanged": None if changed is None else changed == 0,
+    }
+
+
+def _changed_provenance(current: Annotation, changes: dict) -> dict:
+    """Provenance after an edit: measured again against the prediction it started from (or now names)."""
+    if not {"result", "prediction", "was_cancelled"} & set(changes):
+        return {}
+    prediction = changes["prediction"] if "prediction" in changes else current.prediction
+    if prediction is None and "prediction" in changes:  # the client says it no longer started from one
+        return {"prediction_model_version": "", "prediction_changed": None, "accepted_unchanged": None}
+    result = changes.get("result", current.result)
+    return provenance(prediction, result, was_cancelled=changes.get("was_cancelled", current.was_cancelled))
 
 
 def _replay(earlier: Annotation, task: Task) -> Annotation:
@@ -201,6 +230,7 @@ def update_annotation(*, annotation: Annotation, changes: dict, expected_version
         if not was_cancelled and ("result" in changes or current.was_cancelled):
             validate_result(project_config(current.project), current.task.data, changes.get("result", current.result))
         moved = int(current.was_cancelled) - int(was_cancelled)
+        changes = {**changes, **_changed_provenance(current, changes)}
         for name, value in changes.items():
             setattr(current, name, value)
         current.version = F("version") + 1

@@ -16,12 +16,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.text import get_valid_filename
 
+from ml import hooks as ml_hooks
 from workers import jobs
 from workers.models import Job
 
 from .bulk import TaskRow, insert_tasks
 from .importing import ImportError_, ImportLimits, ParsedTask, check_supported, parse_json_body, read_tasks
 from .models import Annotation, Prediction, Project
+from .predictions import refresh_uncertainty
 from .services import ImportCounts, project_config
 
 CHUNK_SIZE = 2000
@@ -127,6 +129,8 @@ def write_tasks(project: Project, parsed: Iterable[ParsedTask], *, on_chunk: Cal
             annotation_count=F("annotation_count") + counts.annotation_count,
             finished_task_count=F("finished_task_count") + finished,
         )
+        # Pre-label the new tasks once they are committed, when the project's model settings say so.
+        transaction.on_commit(lambda: ml_hooks.tasks_imported(project.pk), robust=True)
     except BaseException:
         # The rows roll back with the transaction; the stored images would not.
         for name in stored_files:
@@ -169,6 +173,8 @@ def _write_chunk(project: Project, chunk: list[ParsedTask], stored_files: list[s
         for item in parsed.annotations
     ]
     Prediction.objects.bulk_create(predictions, batch_size=CHUNK_SIZE)
+    if predictions:
+        refresh_uncertainty({prediction.task_id for prediction in predictions})
     Annotation.objects.bulk_create(annotations, batch_size=CHUNK_SIZE)
     submitted = sum(row.annotation_count for row in rows)
     finished = sum(1 for row in rows if row.is_finished)

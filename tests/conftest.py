@@ -115,11 +115,12 @@ def worker_database_url() -> str:
 class WorkerProcess:
     """A real `celery worker` in its own process, sharing the test database and broker."""
 
-    def __init__(self):
+    def __init__(self, extra_env: dict | None = None):
         self.process: subprocess.Popen | None = None
+        self.extra_env = extra_env or {}
 
     def start(self) -> None:
-        env = {**os.environ, "DATABASE_URL": worker_database_url(), "DB_CONN_MAX_AGE": "0"}
+        env = {**os.environ, "DATABASE_URL": worker_database_url(), "DB_CONN_MAX_AGE": "0", **self.extra_env}
         self.log_path = os.path.join(settings.VAR_DIR, f"worker-{time.monotonic_ns()}.log")
         self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
@@ -158,7 +159,7 @@ def worker_process(django_db_setup, django_db_blocker):
     from labeler.celery import app
 
     app.control.purge()
-    worker = WorkerProcess()
+    worker = WorkerProcess({"LABELER_ML_BACKEND_BACKOFF_MS": "50"})  # the ML backend failure tests need not wait
     worker.start()
     yield worker
     worker.stop()

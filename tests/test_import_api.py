@@ -293,8 +293,8 @@ def test_large_import_is_a_job_the_worker_finishes(worker, api, manager, annotat
     assert response.status_code == 202, response.content
     job = response.json()
     assert response["Location"] == f"/api/jobs/{job['id']}/"
-    assert (job["kind"], job["progress"]["total"]) == ("import", 12)
-    assert job["status"] in ("queued", "running")  # the message goes out at commit; a quick worker may have it already
+    # The worker may claim the job before the answer is shaped: it is queued or already running, with nothing done.
+    assert (job["kind"], job["status"] in ("queued", "running"), job["progress"]) == ("import", True, {"done": 0, "total": 12})
     assert not Task.objects.filter(project=text_project).exists()  # nothing written before the job runs
 
     assert wait_for_job(job["id"]).status == Job.Status.SUCCEEDED

@@ -4,6 +4,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from kombu import pools as kombu_pools
 
 from labeler.celery import app
 from projects.models import Task
@@ -67,12 +68,18 @@ def dead_broker():
     saved = app.conf.broker_url, app.conf.broker_transport_options
     app.conf.broker_url = "redis://127.0.0.1:9/0"
     app.conf.broker_transport_options = {**saved[1], "max_retries": 1}
-    app.pool.force_close_all()
-    app._pool = None
+    _forget_broker_connections()
     yield
     app.conf.broker_url, app.conf.broker_transport_options = saved
-    app.pool.force_close_all()
+    _forget_broker_connections()
+
+
+def _forget_broker_connections() -> None:
+    """Close and drop every pooled connection and producer, so the next message connects to the current URL.
+    kombu keeps its pools in a process-wide registry: a pool closed but left there fails later tests' publishes."""
+    kombu_pools.reset()
     app._pool = None
+    app.amqp._producer_pool = None
 
 
 def test_a_large_import_with_the_broker_down_is_a_503_and_a_failed_job(transactional_db, api, manager, text_project, settings, dead_broker):

@@ -2,6 +2,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from . import jobs
@@ -50,3 +51,88 @@ def run_consensus_job(self, job_id: int) -> None:
     from quality.recompute import run_recompute
 
     _run_guarded(self, job_id, run_recompute)
+
+
+# Pre-labeling. The planner is bookkeeping (queue `default`); chunks and training run models (`prelabel_*`,
+# routed to queue `ml` in settings). Each chunk takes a chunk id and is a no-op once that chunk is done.
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def plan_prelabel_job(self, job_id: int) -> None:
+    from ml.prelabel import plan_job
+    from ml.services import request_training
+
+    def plan(job_id: int) -> None:
+        outcome = plan_job(job_id)
+        if outcome.needs_training:
+            request_training(Job.objects.values_list("project_id", flat=True).get(pk=job_id), then_plan_job=job_id)
+        for chunk_id in outcome.chunk_ids:
+            prelabel_chunk.delay(chunk_id)
+        if outcome.chunk_ids:
+            watch_prelabel_job.apply_async((job_id, 0), countdown=settings.LABELER_PRELABEL_STALL_SECONDS)
+
+    _run_guarded(self, job_id, plan)
+
+
+@shared_task(acks_late=True)
+def watch_prelabel_job(job_id: int, last_done: int) -> None:
+    """Every LABELER_PRELABEL_STALL_SECONDS while the job runs: send its unfinished chunks again if none finished."""
+    from ml.prelabel import stalled_chunks
+
+    again, done = stalled_chunks(job_id, last_done)
+    if again is None:
+        return
+    if again:
+        logger.warning("pre-labeling job %s made no progress; sending its %s unfinished chunks again", job_id, len(again))
+    for chunk_id in again:
+        prelabel_chunk.delay(chunk_id)
+    watch_prelabel_job.apply_async((job_id, done), countdown=settings.LABELER_PRELABEL_STALL_SECONDS)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def prelabel_chunk(self, chunk_id: int) -> None:
+    from ml.engines.base import EngineError
+    from ml.models import PrelabelChunk
+    from ml.prelabel import run_chunk, stop_job
+
+    job_id = PrelabelChunk.objects.filter(pk=chunk_id).values_list("job_id", flat=True).first()
+    if job_id is None:
+        return
+
+    def run(job_id: int) -> None:
+        try:
+            run_chunk(chunk_id)
+        except EngineError as exc:  # the model cannot run at all: every other chunk would fail the same way
+            stop_job(job_id, status=Job.Status.FAILED, error=str(exc))
+
+    _run_guarded(self, job_id, run)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def prelabel_train(self, project_id: int, then_plan_job: int | None = None) -> None:
+    from ml.models import ProjectModel
+    from ml.services import run_training
+
+    try:
+        outcome = run_training(project_id)
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=2 ** self.request.retries)
+    logger.info("project %s: %s", project_id, outcome)
+    if then_plan_job is None:
+        return
+    if ProjectModel.objects.filter(project_id=project_id, active_version__isnull=False).exists():
+        plan_prelabel_job.delay(then_plan_job)
+    else:
+        jobs.finish_job(then_plan_job, status=Job.Status.FAILED, error=f"the model could not be trained: {outcome}")
+
+
+@shared_task(acks_late=True)
+def prelabel_annotation_event(annotation_id: int) -> None:
+    """Tell the project's ML backend about a new annotation; a backend that is down or refuses it misses the event
+    (logged): the annotation itself is stored either way."""
+    from ml.engines.base import EngineError
+    from ml.services import send_annotation_event
+
+    try:
+        send_annotation_event(annotation_id)
+    except EngineError as exc:
+        logger.warning("annotation %s: ML backend event not delivered: %s", annotation_id, exc)

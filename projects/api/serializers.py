@@ -94,7 +94,8 @@ class AnnotationSerializer(serializers.ModelSerializer):
         model = Annotation
         fields = [
             "id", "task", "project", "completed_by", "result", "lead_time", "was_cancelled", "cancel_reason",
-            "version", "created_at", "updated_at",
+            "version", "created_at", "updated_at", "prediction", "prediction_model_version", "prediction_changed",
+            "accepted_unchanged",
         ]
         read_only_fields = fields
 
@@ -104,6 +105,16 @@ class AnnotationInputSerializer(serializers.Serializer):
     lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
     was_cancelled = serializers.BooleanField(default=False)
     cancel_reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    prediction = serializers.PrimaryKeyRelatedField(
+        queryset=Prediction.objects.none(), required=False, allow_null=True,
+        help_text="The id of the task's prediction the annotator started from, if any.",
+        error_messages={"does_not_exist": "Prediction {pk_value} is not a prediction of this task."},
+    )
+
+    def __init__(self, *args, task: Task | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if task is not None:
+            self.fields["prediction"].queryset = Prediction.objects.filter(task=task)
 
     def validate_result(self, value):
         if not isinstance(value, list):

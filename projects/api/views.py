@@ -194,7 +194,7 @@ class AnnotationCreateView(APIView):
     )
     def post(self, request, pk: int):
         task = access.get_task_for(request.user, pk)
-        body = s.AnnotationInputSerializer(data=request.data)
+        body = s.AnnotationInputSerializer(data=request.data, task=task)
         body.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key") or None
         if key and len(key) > 128:
@@ -215,7 +215,7 @@ class AnnotationDetailView(APIView):
     )
     def patch(self, request, pk: int):
         annotation = access.get_annotation_for(request.user, pk, write=True)
-        body = s.AnnotationPatchSerializer(data=request.data, partial=True)
+        body = s.AnnotationPatchSerializer(data=request.data, partial=True, task=annotation.task)
         body.is_valid(raise_exception=True)
         changes = dict(body.validated_data)
         expected = changes.pop("version", None) or _if_match_version(request)

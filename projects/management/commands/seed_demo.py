@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from PIL import Image, ImageDraw
 
+from ml.models import ProjectModel
 from projects import services
 from projects.importing import ParsedTask, parse_json_body, read_tasks
 from projects.label_config import LabelConfig
@@ -25,7 +26,7 @@ SEED = 20261123  # fixed, so every machine gets the same demo texts and images
 TEXT_TASK_COUNT = 300
 IMAGE_TASK_COUNT = 20
 # The demo manager is staff with every model permission of these apps, so the admin shows projects and jobs.
-MANAGER_PERMISSION_APPS = ("projects", "workers")
+MANAGER_PERMISSION_APPS = ("projects", "workers", "ml")
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,7 @@ class DemoProject:
     instructions: str
     label_config: str
     tasks: Callable[[LabelConfig, random.Random], Iterator[ParsedTask]]
+    model: dict  # the pre-labeling model's settings (ml.models.ProjectModel fields)
 
 
 DEMO_PROJECTS = (
@@ -235,6 +237,8 @@ DEMO_PROJECTS = (
                      "product (r) in the text.",
         label_config=TEXT_CONFIG,
         tasks=text_tasks,
+        # Learns the sentiment from the annotators' first 20 labels, then again after every 20 more.
+        model={"engine": "text_classifier", "control": "sentiment", "min_labels": 20, "retrain_every": 20},
     ),
     DemoProject(
         title="Demo: faces and people",
@@ -242,6 +246,7 @@ DEMO_PROJECTS = (
         instructions="Draw a tight box around every face (f) and every whole person (p), including small ones far away.",
         label_config=IMAGE_CONFIG,
         tasks=image_tasks,
+        model={"engine": "detector", "label_map": {"face": "Face", "person": "Person"}},
     ),
 )
 
@@ -283,6 +288,7 @@ def ensure_project(demo: DemoProject, manager, annotators: list) -> tuple[Projec
         )
         for annotator in annotators:
             services.add_member(project=project, user=annotator, role=Role.ANNOTATOR)
+        ProjectModel.objects.create(project=project, **demo.model)
         write_tasks(project, demo.tasks(services.project_config(project), random.Random(f"{SEED}-{demo.title}")))
     project.refresh_from_db()
     return project, True

@@ -1,0 +1,77 @@
+"""Build the engine a project's model settings name, once per worker process and model version."""
+from functools import lru_cache
+from importlib import import_module
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+
+from projects.label_config import parse_label_config
+
+from .engines.base import EngineError, Target, pick_target
+from .models import Engine, ModelVersion, ProjectModel
+
+RESULT_TYPES = {
+    Engine.TEXT_CLASSIFIER: {"choices"},
+    Engine.SPAN_TAGGER: {"labels"},
+    Engine.DETECTOR: {"rectanglelabels"},
+}
+# Imported when first used, so the web process never loads scikit-learn.
+LEARNED = {Engine.TEXT_CLASSIFIER: "ml.engines.text_classifier", Engine.SPAN_TAGGER: "ml.engines.span_tagger"}
+UPLOAD_URL_PREFIX = "/data/upload/"
+
+
+def target_for(model: ProjectModel, label_config: str) -> Target | None:
+    """The control the model fills (None for an HTTP backend, which fills what it likes). EngineError if none fits."""
+    if model.engine == Engine.HTTP:
+        return None
+    config = parse_label_config(label_config)
+    if model.engine == Engine.TEXT_CLASSIFIER:
+        target = pick_target(config, RESULT_TYPES[model.engine], model.control)
+        if config.objects[target.to_name].kind != "text":
+            raise EngineError(f'the text classifier needs a <Choices> on a <Text>; "{target.control}" labels an image')
+        return target
+    return pick_target(config, RESULT_TYPES[model.engine], model.control)
+
+
+def learned_module(engine: str):
+    return import_module(LEARNED[engine])
+
+
+def build_engine(model: ProjectModel, label_config: str, version: ModelVersion | None):
+    """An engine ready to predict. Cached per process, so a worker unpickles a model once, not per chunk.
+    The key names the version by id and creation time: SQLite may give a deleted row's id to a new one."""
+    key = (
+        model.engine, model.control, model.url, model.timeout, tuple(sorted(model.label_map.items())),
+        label_config, (version.pk, version.created_at) if version else None, model.project_id,
+    )
+    return _cached_engine(key, version)
+
+
+@lru_cache(maxsize=8)
+def _cached_engine(key: tuple, version: ModelVersion | None):
+    engine, control, url, timeout, label_map, label_config, _, project_id = key
+    settings_row = ProjectModel(engine=engine, control=control)
+    if engine in LEARNED:
+        if version is None:
+            raise EngineError("the model has not been trained yet")
+        return learned_module(engine).load(bytes(version.artifact), target_for(settings_row, label_config), version.version)
+    if engine == Engine.DETECTOR:
+        from .engines.detector import Detector, resolve_label_map
+
+        target = target_for(settings_row, label_config)
+        return Detector(target=target, label_map=resolve_label_map(dict(label_map), target.labels), read_image=read_task_image)
+    from .engines.http_backend import HttpBackend
+
+    return HttpBackend(
+        url=url, label_config=label_config, project_id=project_id, timeout=timeout,
+        retries=settings.LABELER_ML_BACKEND_RETRIES, backoff=settings.LABELER_ML_BACKEND_BACKOFF,
+    )
+
+
+def read_task_image(url: str) -> bytes:
+    """The bytes of an image uploaded into Labeler (`/data/upload/{project}/{file}`). Other URLs are not fetched:
+    a worker that downloads whatever a task names could be pointed at internal services."""
+    if not url.startswith(UPLOAD_URL_PREFIX) or ".." in url:
+        raise ValueError("only images uploaded to Labeler can be read (URL /data/upload/...)")
+    with default_storage.open("uploads/" + url[len(UPLOAD_URL_PREFIX):], "rb") as image:
+        return image.read()

@@ -1,0 +1,137 @@
+"""Pre-labeling actions: pick a model, start a job, train, and the hooks imports and annotations call."""
+import importlib.util
+
+from django.db.models import Avg, Count, Q
+
+from projects.models import Annotation, Project
+from workers import jobs
+from workers.models import Job
+
+from .engines.base import EngineError
+from .hooks import queue_training, retrain_if_due
+from .loading import target_for
+from .models import Engine, ProjectModel, TrainingState
+
+
+class ModelNotSet(Exception):
+    """The project has no model picked yet (HTTP 409)."""
+
+
+def configure_model(*, project: Project, changes: dict) -> ProjectModel:
+    """Create or change the project's model settings; EngineError when they cannot work with its label config."""
+    model = ProjectModel.objects.filter(project=project).first() or ProjectModel(project=project)
+    engine_changed = model.pk is None or changes.get("engine", model.engine) != model.engine
+    for name, value in changes.items():
+        setattr(model, name, value)
+    check_model(model, project.label_config)
+    if engine_changed:
+        model.active_version = None  # a version belongs to the engine that trained it
+    model.save()
+    return model
+
+
+def check_model(model: ProjectModel, label_config: str) -> None:
+    if model.engine == Engine.HTTP and not model.url:
+        raise EngineError("an http model needs the ML backend's url")
+    target = target_for(model, label_config)
+    if model.engine == Engine.DETECTOR:
+        from .engines.detector import resolve_label_map
+
+        _require_opencv()
+        resolve_label_map(model.label_map, target.labels)
+
+
+def _require_opencv() -> None:
+    if importlib.util.find_spec("cv2") is None:
+        raise EngineError("the detector needs OpenCV: pip install 'labeler[vision]'")
+
+
+def model_of(project: Project) -> ProjectModel:
+    model = ProjectModel.objects.select_related("active_version").filter(project=project).first()
+    if model is None:
+        raise ModelNotSet(f"Project {project.pk} has no model yet: PUT /api/projects/{project.pk}/model/ first.")
+    return model
+
+
+def start_prelabel(*, project: Project, user, only_missing: bool = False) -> Job:
+    """Queue a pre-labeling job over the project's tasks (or those without predictions)."""
+    model_of(project)
+    job = jobs.create_job(kind=Job.Kind.PRELABEL, project=project, created_by=user, params={"only_missing": only_missing})
+    from workers.tasks import plan_prelabel_job
+
+    jobs.enqueue(plan_prelabel_job, job)
+    return job
+
+
+def request_training(project_id: int, *, then_plan_job: int | None = None) -> bool:
+    """Queue a training unless one is queued or running (then False). Resets the new-label counter."""
+    queued = ProjectModel.objects.filter(project_id=project_id, training_state=TrainingState.IDLE).update(
+        training_state=TrainingState.QUEUED, new_labels=0
+    )
+    if queued or then_plan_job:
+        queue_training(project_id, then_plan_job)
+    return bool(queued)
+
+
+def run_training(project_id: int) -> str:
+    """The training task's body: a new version for a learned engine, a START_TRAINING event for an ML backend.
+    Answers what happened. Sets training_error instead of raising when there is too little to learn from."""
+    from .loading import build_engine
+    from .training import train_project_model
+
+    ProjectModel.objects.filter(project_id=project_id).update(training_state=TrainingState.RUNNING)
+    model = ProjectModel.objects.select_related("project").get(project_id=project_id)
+    try:
+        if model.engine == Engine.HTTP:
+            build_engine(model, model.project.label_config, None).start_training()
+            outcome = "sent START_TRAINING to the ML backend"
+        elif model.is_learned:
+            outcome = f"trained {train_project_model(project_id).version}"
+        else:
+            outcome = "nothing to train: the detector is pre-trained"
+        error = ""
+    except EngineError as exc:
+        outcome = error = str(exc)
+    ProjectModel.objects.filter(project_id=project_id).update(training_state=TrainingState.IDLE, training_error=error)
+    retrain_if_due(project_id)  # annotations that arrived while it trained
+    return outcome
+
+
+def send_annotation_event(annotation_id: int) -> None:
+    """Label Studio's ANNOTATION_CREATED webhook to the project's ML backend, for backends that learn online."""
+    from .loading import build_engine
+
+    annotation = Annotation.objects.select_related("task", "project").filter(pk=annotation_id).first()
+    model = ProjectModel.objects.filter(project_id=annotation.project_id, engine=Engine.HTTP).first() if annotation else None
+    if model is None:
+        return
+    event = {
+        "action": "ANNOTATION_CREATED",
+        "annotation": {
+            "id": annotation.pk, "result": annotation.result, "task": annotation.task_id, "project": annotation.project_id,
+            "completed_by": annotation.completed_by_id, "lead_time": annotation.lead_time, "was_cancelled": annotation.was_cancelled,
+            "created_at": annotation.created_at.isoformat(),
+        },
+        "task": {"id": annotation.task_id, "data": annotation.task.data, "meta": annotation.task.meta},
+    }
+    build_engine(model, annotation.project.label_config, None).send_event(event)
+
+
+def effort_saved(project_id: int) -> list[dict]:
+    """Per model version: annotations started from its predictions, and the share accepted unchanged."""
+    rows = (
+        Annotation.objects.filter(project_id=project_id, was_cancelled=False).exclude(prediction_model_version="")
+        .values("prediction_model_version")
+        .annotate(
+            annotations=Count("id"), unchanged=Count("id", filter=Q(accepted_unchanged=True)), changed=Avg("prediction_changed")
+        )
+        .order_by("prediction_model_version")
+    )
+    return [
+        {
+            "model_version": row["prediction_model_version"], "annotations": row["annotations"],
+            "accepted_unchanged": row["unchanged"], "accepted_share": round(row["unchanged"] / row["annotations"], 4),
+            "mean_share_changed": round(row["changed"] or 0.0, 4),
+        }
+        for row in rows
+    ]
