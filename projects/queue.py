@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -39,6 +39,7 @@ def next_task_for(*, project: Project, user, exclude: frozenset[int] = frozenset
     expires_at = timezone.now() + timedelta(minutes=project.lease_minutes)
     for _ in range(PICK_ATTEMPTS):
         with transaction.atomic():
+            _skip_commit_flush()
             _delete_leases(TaskLease.objects.filter(project=project, expires_at__lte=timezone.now()))
             held = _renew_held_lease(project, user, exclude, expires_at)
             if held is not None:
@@ -54,6 +55,15 @@ def next_task_for(*, project: Project, user, exclude: frozenset[int] = frozenset
             if _reserve(task.pk, project.overlap):
                 return _grant(project, task, user, expires_at)
     return None
+
+
+def _skip_commit_flush() -> None:
+    """A lease is a soft reservation: if PostgreSQL crashed right after this commit, losing it would only return
+    the task to the pool. So its commit does not wait for the WAL flush, which under concurrent writers is most
+    of a hand-out's latency."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _gold_turn(project: Project) -> bool:
