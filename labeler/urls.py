@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("projects.api.urls")),
+    path("api/", include("exports.api.urls")),
     path("", include("frontend.urls")),
 ]

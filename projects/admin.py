@@ -72,7 +72,7 @@ class ProjectAdmin(admin.ModelAdmin):
     inlines = [MemberInline]
     list_display = ["title", "task_count", "finished_task_count", "progress", "annotation_count", "overlap", "created_at"]
     search_fields = ["title"]
-    readonly_fields = ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link"]
+    readonly_fields = ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link", "export_link"]
     actions = ["recount"]
 
     def get_queryset(self, request):
@@ -89,6 +89,12 @@ class ProjectAdmin(admin.ModelAdmin):
         if not project.pk:
             return "Save the project first."
         return format_html('<a class="button" href="{}">Import a file…</a>', reverse("admin:projects_project_import", args=[project.pk]))
+
+    @admin.display(description="export")
+    def export_link(self, project: Project) -> str:
+        if not project.pk:
+            return "Save the project first."
+        return format_html('<a class="button" href="{}">Export…</a>', reverse("admin:exports_project_export", args=[project.pk]))
 
     def save_model(self, request, project, form, change):
         if not change:

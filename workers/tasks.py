@@ -29,3 +29,10 @@ def run_import_job(self, job_id: int) -> None:
     from projects.task_import import run_import
 
     _run_guarded(self, job_id, run_import)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def run_export_job(self, job_id: int) -> None:
+    from exports.services import run_export
+
+    _run_guarded(self, job_id, run_export)

@@ -1,0 +1,27 @@
+"""JSON and JSONL: Label Studio's task export, one task record as the selector made it.
+
+A record is already in Label Studio's shape (`id`, `data`, `meta`, `annotations`, `predictions`, plus our
+`consensus`), so writing it is one `json.dumps`. Each annotation carries `origin`: "annotation" for an
+annotator's own, "consensus" or "review" for a task's merged or reviewed result exported in its place.
+"""
+import json
+from typing import Iterable, Iterator
+
+from .context import ExportContext
+
+
+def dumps(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def write_json(tasks: Iterable[dict], context: ExportContext) -> Iterator[bytes]:
+    separator = b"[\n"
+    for task in tasks:
+        yield separator + dumps(task)
+        separator = b",\n"
+    yield b"[]\n" if separator == b"[\n" else b"\n]\n"
+
+
+def write_jsonl(tasks: Iterable[dict], context: ExportContext) -> Iterator[bytes]:
+    for task in tasks:
+        yield dumps(task) + b"\n"
