@@ -1,8 +1,10 @@
 """Exports as users ask for them: check that the format fits the project, stream small ones straight back, and
 make large ones (or any the user wants kept) into a snapshot file with a Celery job."""
+import gc
 import hashlib
 import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from datetime import date
 from typing import BinaryIO, Callable, Iterable, Iterator
 
@@ -54,7 +56,23 @@ def export_pieces(
     context = context or export_context(project)
     chunks = task_record_chunks(project, filters, with_predictions=spec.with_predictions)
     tasks = _counted(chunks, context.counts, on_chunk)
-    yield from _joined(spec.write(tasks, context))
+    with cyclic_gc_paused():
+        yield from _joined(spec.write(tasks, context))
+
+
+@contextmanager
+def cyclic_gc_paused():
+    """Pause Python's cycle collector while an export runs. Records are trees, freed by reference counting
+    alone; but each chunk lives long enough to reach the oldest generation, and the collector then rescans it
+    again and again: it took more than half of a 100,000-task export's time. Reference counting still frees
+    everything; only cycles made meanwhile (anywhere in the process) wait until the export ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def stream_export(project: Project, export_type: str, filters: ExportFilters) -> Iterator[bytes]:

@@ -164,3 +164,13 @@ def test_a_selection_over_the_direct_download_limit_is_413_pointing_at_snapshots
     assert (body["task_count"], body["limit"]) == (2, 1)
     assert f"POST /api/projects/{text_project.pk}/exports/" in body["detail"]
     assert export(manager, text_project, exportType="JSON", annotator="other_annotator", min_agreement="0").status_code == 200
+
+
+def test_timestamps_are_iso_8601_in_utc_to_the_microsecond(manager, text_project, texts):
+    from datetime import datetime
+
+    task = json.loads(body_of(export(manager, text_project, exportType="JSON")))[0]
+    stamp = task["annotations"][0]["created_at"]
+
+    assert stamp.endswith("Z")
+    assert datetime.fromisoformat(stamp.replace("Z", "+00:00")) == Annotation.objects.get(pk=task["annotations"][0]["id"]).created_at

@@ -12,7 +12,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from typing import Iterable, Iterator
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from .context import ExportContext, StoredImage
 from .json_tasks import dumps
@@ -92,6 +92,11 @@ class JsonArraySpool:
         self._file.write(self._separator + dumps(value))
         self._separator = b","
 
+    def extend(self, values: list) -> None:
+        if values:
+            self._file.write(self._separator + dumps(values)[1:-1])  # the items without the list's brackets
+            self._separator = b","
+
     def pieces(self) -> Iterator[bytes]:
         self._file.seek(0)
         while chunk := self._file.read(1024 * 1024):
@@ -148,7 +153,7 @@ def _image_size(boxes: list[Box], meta: dict, stored: StoredImage | None) -> tup
 
 
 def _referenced_name(task_id: int, url: str) -> str:
-    base = posixpath.basename(unquote(urlsplit(url).path))
+    base = unquote(url.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1])
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._")
     return f"{task_id}-{base}" if base else f"{task_id}.jpg"
 

@@ -29,9 +29,11 @@ def write_coco(tasks: Iterable[dict], context: ExportContext) -> Iterator[bytes]
         if image.stored is None:
             entry["coco_url"] = image.url
         images.append(entry)
-        for box in image.boxes:
-            annotation_id += 1
-            annotations.append(_annotation(annotation_id, image.task_id, categories.id_of(box.label), box.pixels(image.width, image.height)))
+        annotations.extend([
+            _annotation(annotation_id + number, image.task_id, categories.id_of(box.label), box.pixels(image.width, image.height))
+            for number, box in enumerate(image.boxes, start=1)
+        ])
+        annotation_id += len(image.boxes)
         context.counts["boxes"] += len(image.boxes)
         yield archive.zip.drain()
     yield from archive.zip.add_pieces("result.json", _result_json(context, images, annotations, categories))
@@ -39,9 +41,10 @@ def write_coco(tasks: Iterable[dict], context: ExportContext) -> Iterator[bytes]
 
 
 def _annotation(annotation_id: int, image_id: int, category_id: int, bbox: tuple[float, float, float, float]) -> dict:
-    x, y, width, height = (round(value, 3) for value in bbox)
+    x, y, width, height = bbox
     return {
-        "id": annotation_id, "image_id": image_id, "category_id": category_id, "bbox": [x, y, width, height],
+        "id": annotation_id, "image_id": image_id, "category_id": category_id,
+        "bbox": [round(x, 3), round(y, 3), round(width, 3), round(height, 3)],
         "area": round(width * height, 3), "iscrowd": 0, "segmentation": [],
     }
 

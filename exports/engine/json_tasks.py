@@ -7,11 +7,27 @@ annotator's own, "consensus" or "review" for a task's merged or reviewed result 
 import json
 from typing import Iterable, Iterator
 
+import orjson
+
 from .context import ExportContext
 
 
 def dumps(value) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON. orjson is several times faster than json; it refuses integers past 64 bits, which
+    imported data may hold, and those go through json instead."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def loads(text: str | None):
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)  # past orjson's number range; anything else fails here with json's message
 
 
 def write_json(tasks: Iterable[dict], context: ExportContext) -> Iterator[bytes]:

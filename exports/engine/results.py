@@ -1,7 +1,5 @@
 """Reading result items (Label Studio's regions) out of a task record's annotations: boxes, spans, values."""
 from dataclasses import dataclass
-from typing import Iterator
-
 from projects.label_config import ControlTag
 
 
@@ -17,18 +15,22 @@ class Box:
     original_width: int | None
     original_height: int | None
 
+    def clipped(self) -> tuple[float, float, float, float]:
+        """Left, top, right, bottom in percent, inside the image."""
+        return (
+            min(max(self.x, 0.0), 100.0), min(max(self.y, 0.0), 100.0),
+            min(max(self.x + self.width, 0.0), 100.0), min(max(self.y + self.height, 0.0), 100.0),
+        )
+
     def pixels(self, image_width: int, image_height: int) -> tuple[float, float, float, float]:
         """Absolute [x, y, w, h] in pixels, clipped to the image."""
-        left = _clip(self.x, 0, 100) * image_width / 100
-        top = _clip(self.y, 0, 100) * image_height / 100
-        right = _clip(self.x + self.width, 0, 100) * image_width / 100
-        bottom = _clip(self.y + self.height, 0, 100) * image_height / 100
-        return left, top, right - left, bottom - top
+        left, top, right, bottom = self.clipped()
+        x_scale, y_scale = image_width / 100, image_height / 100
+        return left * x_scale, top * y_scale, (right - left) * x_scale, (bottom - top) * y_scale
 
     def normalized_center(self) -> tuple[float, float, float, float]:
         """YOLO's centre x, centre y, width, height as fractions of the image, clipped to it."""
-        left, right = _clip(self.x, 0, 100), _clip(self.x + self.width, 0, 100)
-        top, bottom = _clip(self.y, 0, 100), _clip(self.y + self.height, 0, 100)
+        left, top, right, bottom = self.clipped()
         return (left + right) / 200, (top + bottom) / 200, (right - left) / 100, (bottom - top) / 100
 
 
@@ -39,14 +41,12 @@ class Span:
     end: int
 
 
-def _clip(value: float, low: float, high: float) -> float:
-    return min(max(value, low), high)
-
-
-def items_of(annotation: dict, control: ControlTag) -> Iterator[dict]:
-    for item in annotation.get("result") or []:
-        if isinstance(item, dict) and item.get("from_name") == control.name and isinstance(item.get("value"), dict):
-            yield item
+def items_of(annotation: dict, control: ControlTag) -> list[dict]:
+    name = control.name
+    return [
+        item for item in annotation.get("result") or ()
+        if isinstance(item, dict) and item.get("from_name") == name and isinstance(item.get("value"), dict)
+    ]
 
 
 def boxes_of(annotation: dict, control: ControlTag) -> list[Box]:
