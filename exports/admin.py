@@ -3,7 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -12,6 +12,7 @@ from projects.admin import ManagedRowsMixin, managed_projects
 
 from . import services
 from .api.serializers import ExportParamsSerializer
+from .api.views import streamed_export
 from .engine import FORMATS, ExportError
 from .models import ExportSnapshot
 from .selection import ANNOTATION_MODES, TASK_SCOPES
@@ -86,7 +87,7 @@ class ExportSnapshotAdmin(ManagedRowsMixin, admin.ModelAdmin):
                 return redirect("admin:exports_exportsnapshot_change", snapshot.pk)
             total = services.count_selected(project, params.filters)
             if total <= settings.LABELER_EXPORT_SYNC_MAX_TASKS:
-                return _streamed(project, params)
+                return streamed_export(project, params.export_type, params.filters)
             form.add_error(None, f"{total} tasks are too many to download directly; make a snapshot instead.")
         snapshots = ExportSnapshot.objects.filter(project=project).select_related("job")[:20]
         context = {
@@ -102,9 +103,3 @@ class ExportSnapshotAdmin(ManagedRowsMixin, admin.ModelAdmin):
             return redirect("admin:exports_exportsnapshot_changelist")
         return FileResponse(snapshot.file.open("rb"), as_attachment=True, filename=snapshot.file_name)
 
-
-def _streamed(project, params: ExportParamsSerializer) -> StreamingHttpResponse:
-    spec = FORMATS[params.export_type]
-    response = StreamingHttpResponse(services.stream_export(project, params.export_type, params.filters), content_type=spec.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{services.export_file_name(project, params.export_type)}"'
-    return response

@@ -137,8 +137,9 @@ def count_selected(project: Project, filters: ExportFilters) -> int:
     return selected_tasks(project, filters).count()
 
 
-def task_record_chunks(project: Project, filters: ExportFilters, *, with_predictions: bool, chunk_size: int = CHUNK_SIZE) -> Iterator[list[dict]]:
+def task_record_chunks(project: Project, filters: ExportFilters, *, with_predictions: bool, chunk_size: int | None = None) -> Iterator[list[dict]]:
     """The selected tasks as Label Studio task records, in id order, a list per chunk."""
+    chunk_size = chunk_size or CHUNK_SIZE
     tasks = selected_tasks(project, filters).order_by("id").values(
         *TASK_FIELDS, **_timestamps("created_at", "updated_at", "reviewed_at"),
         **_json_text("data", "meta", "consensus_result", "reviewed_result"),

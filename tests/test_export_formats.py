@@ -49,33 +49,30 @@ def test_jsonl_is_one_task_per_line(manager, text_project, texts):
     assert [json.loads(line)["id"] for line in lines] == [texts[0].pk, texts[1].pk]
 
 
-def test_label_studios_converter_reads_our_json(manager, text_project, texts, tmp_path):
+def convert_with_label_studio(json_export: bytes, config: str, folder, *formats: str) -> None:
+    """Run Label Studio's own converter over our JSON export, into folder/<format lowercased>/."""
     from label_studio_sdk.converter import Converter
 
-    path = tmp_path / "export.json"
-    path.write_bytes(body_of(export(manager, text_project, exportType="JSON")))
-    converter = Converter(config=TEXT_CONFIG, project_dir=str(tmp_path), download_resources=False)
+    path = folder / "export.json"
+    path.write_bytes(json_export)
+    converter = Converter(config=config, project_dir=str(folder), download_resources=False)
+    for export_type in formats:
+        converter.convert(str(path), str(folder / export_type.lower()), export_type, is_dir=False)
 
-    converter.convert(str(path), str(tmp_path / "min"), "JSON_MIN", is_dir=False)
-    converter.convert(str(path), str(tmp_path / "conll"), "CONLL2003", is_dir=False)
 
-    rows = json.loads((tmp_path / "min" / "result.json").read_text())
+def test_label_studios_converter_reads_our_json(manager, text_project, texts, tmp_path):
+    convert_with_label_studio(body_of(export(manager, text_project, exportType="JSON")), TEXT_CONFIG, tmp_path, "JSON_MIN", "CONLL2003")
+
+    rows = json.loads((tmp_path / "json_min" / "result.json").read_text())
     assert len(rows) == 4  # Label Studio's JSON_MIN is one row per annotation
     assert {row["sentiment"] for row in rows} == {"Positive", "Neutral", "Negative"}
-    assert "B-LOC" in (tmp_path / "conll" / "result.conll").read_text()
+    assert "B-LOC" in (tmp_path / "conll2003" / "result.conll").read_text()
 
 
 def test_label_studios_converter_reads_our_image_json(manager, image_project, images, tmp_path):
-    from label_studio_sdk.converter import Converter
+    convert_with_label_studio(body_of(export(manager, image_project, exportType="JSON")), IMAGE_CONFIG, tmp_path, "JSON_MIN", "COCO")
 
-    path = tmp_path / "export.json"
-    path.write_bytes(body_of(export(manager, image_project, exportType="JSON")))
-    converter = Converter(config=IMAGE_CONFIG, project_dir=str(tmp_path), download_resources=False)
-
-    converter.convert(str(path), str(tmp_path / "min"), "JSON_MIN", is_dir=False)
-    converter.convert(str(path), str(tmp_path / "coco"), "COCO", is_dir=False)
-
-    rows = json.loads((tmp_path / "min" / "result.json").read_text())
+    rows = json.loads((tmp_path / "json_min" / "result.json").read_text())
     assert sorted(len(row.get("box", [])) for row in rows) == [0, 1, 2]
     coco = json.loads((tmp_path / "coco" / "result.json").read_text())
     assert sorted(category["name"] for category in coco["categories"]) == ["Face", "Person"]

@@ -7,11 +7,13 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from exports import selection
 from exports.models import ExportSnapshot
 from exports.services import run_export
 from tests.api_helpers import import_texts
 from tests.conftest import client_for, wait_for_job
 from tests.export_helpers import TEXTS, body_of, label_images, label_texts, unzip
+from workers import jobs
 from workers.models import Job
 
 
@@ -87,6 +89,38 @@ def test_the_job_body_is_idempotent_and_keeps_the_first_file(manager, annotator,
     assert (snapshot.file.name, snapshot.sha256) == kept
     assert snapshot.job.status == "succeeded"
     assert json.loads(b"".join(download(manager, snapshot_id).streaming_content))[0]["data"] == {"text": TEXTS[0]}
+
+
+# Committed rows: the job reads its cancel flag through the `jobs` connection, as a worker would.
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_cancelling_a_running_export_job_stops_it_between_chunks(manager, annotator, other_annotator, text_project, monkeypatch):
+    from workers.tasks import run_export_job
+
+    label_texts(text_project, annotator, other_annotator)
+    monkeypatch.setattr(run_export_job, "delay", lambda job_id: None)  # committed at once: keep a worker off it
+    snapshot = ExportSnapshot.objects.get(pk=start(manager, text_project, exportType="JSON").json()["id"])
+    monkeypatch.setattr(selection, "CHUNK_SIZE", 1)
+    report_progress = jobs.report_progress
+
+    def cancel_after_the_first_chunk(job_id, done, total=None):
+        report_progress(job_id, done, total)
+        if done == 1:  # through the jobs connection: on PostgreSQL the export's own is a read-only snapshot
+            Job.objects.using(jobs.JOB_DB).filter(pk=job_id).update(cancel_requested=True)
+
+    monkeypatch.setattr(jobs, "report_progress", cancel_after_the_first_chunk)
+    run_export(snapshot.job_id)
+
+    snapshot.refresh_from_db()
+    assert (snapshot.job.status, snapshot.job.progress_done, snapshot.job.progress_total) == ("cancelled", 1, 2)
+    assert (snapshot.status, snapshot.file.name, snapshot.sha256) == ("cancelled", "", "")
+    assert download(manager, snapshot.pk).status_code == 409
+
+
+def test_a_snapshot_request_must_be_an_object(db, api, manager, text_project):
+    response = api(manager).post(snapshots_url(text_project), [{"exportType": "JSON"}], format="json")
+
+    assert response.status_code == 400
+    assert "Expected a dictionary" in str(response.json())
 
 
 def test_downloading_a_snapshot_that_is_not_ready_is_a_409(db, manager, text_project):

@@ -1,4 +1,6 @@
 """Export parameters (query string or body) and snapshots, as the REST API reads and shows them."""
+from collections.abc import Mapping
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
@@ -47,6 +49,8 @@ class ExportParamsSerializer(serializers.Serializer):
     annotated_before = serializers.DateTimeField(required=False, help_text="Only annotations made before this (ISO 8601 date or time).")
 
     def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            return super().to_internal_value(data)  # DRF's "expected a dictionary" 400
         data = {name: value for name, value in data.items()}
         unknown = sorted(set(data) - set(self.fields) - self.TOLERATED)
         if unknown:

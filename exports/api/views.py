@@ -52,11 +52,17 @@ class ProjectExportView(APIView):
                 f"POST /api/projects/{project.pk}/exports/ with the same parameters to make it as a job, then download it."
             )
             return Response({"detail": detail, "task_count": total, "limit": limit}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        spec = services.FORMATS[params.export_type]
-        response = StreamingHttpResponse(services.stream_export(project, params.export_type, params.filters), content_type=spec.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{services.export_file_name(project, params.export_type)}"'
+        response = streamed_export(project, params.export_type, params.filters)
         response["X-Task-Count"] = str(total)
         return response
+
+
+def streamed_export(project, export_type: str, filters) -> StreamingHttpResponse:
+    """The export as a download, written while it is read."""
+    spec = services.FORMATS[export_type]
+    response = StreamingHttpResponse(services.stream_export(project, export_type, filters), content_type=spec.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{services.export_file_name(project, export_type)}"'
+    return response
 
 
 class ProjectSnapshotListView(generics.ListAPIView):
