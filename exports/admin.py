@@ -54,6 +54,12 @@ class ExportSnapshotAdmin(ManagedRowsMixin, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # snapshots are made through the export form on a project's page
 
+    def delete_model(self, request, snapshot):
+        services.delete_snapshots(ExportSnapshot.objects.filter(pk=snapshot.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.delete_snapshots(queryset)
+
     @admin.display(description="sha256")
     def short_sha256(self, snapshot: ExportSnapshot) -> str:
         return snapshot.sha256[:12]

@@ -11,6 +11,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from PIL import Image
 
@@ -149,6 +150,14 @@ def start_snapshot(*, project: Project, user, export_type: str, filters: ExportF
         )
         jobs.enqueue(run_export_job, job)
     return snapshot
+
+
+def delete_snapshots(snapshots: QuerySet[ExportSnapshot]) -> int:
+    """Delete snapshots, and their files once that is committed; answer how many."""
+    files = [name for name in snapshots.values_list("file", flat=True) if name]
+    deleted = snapshots.delete()[1].get(ExportSnapshot._meta.label, 0)
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+    return deleted
 
 
 def run_export(job_id: int) -> None:

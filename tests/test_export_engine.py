@@ -111,3 +111,14 @@ def test_unlabeled_tasks_stay_out_of_dataset_formats():
     with zipfile.ZipFile(out) as opened:
         assert not [name for name in opened.namelist() if name.startswith("labels/")]
         assert "1 tasks without any annotation were left out" in opened.read("README.txt").decode()
+
+
+def test_export_filters_survive_the_trip_through_a_jobs_json_params():
+    from datetime import datetime, timezone
+
+    from exports.selection import ExportFilters
+
+    filters = ExportFilters(annotations="all", tasks="finished", min_agreement=0.5, annotator=7,
+                            annotated_after=datetime(2026, 11, 1, tzinfo=timezone.utc), annotated_before=None)
+
+    assert ExportFilters.from_json(filters.as_json()) == filters

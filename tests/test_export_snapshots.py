@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.files.storage import default_storage
 from django.test import Client
 
 from exports import selection
@@ -207,3 +208,19 @@ def test_the_admin_offers_the_same_exports_and_lists_snapshots(admin_client, man
     listing = admin_client.get("/admin/exports/exportsnapshot/").content.decode()
     assert "weekly" in listing and f"/admin/exports/exportsnapshot/{snapshot.pk}/download/" in listing
     assert admin_client.get(f"/admin/exports/exportsnapshot/{snapshot.pk}/download/").status_code == 200
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_deleting_a_snapshot_in_the_admin_deletes_its_file(admin_client, manager, text_project, django_capture_on_commit_callbacks):
+    import_texts(text_project, "one")
+    snapshot = ExportSnapshot.objects.get(pk=start(manager, text_project, exportType="JSON", tasks="all").json()["id"])
+    run_export(snapshot.job_id)
+    snapshot.refresh_from_db()
+    assert default_storage.exists(snapshot.file.name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/exports/exportsnapshot/{snapshot.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not ExportSnapshot.objects.filter(pk=snapshot.pk).exists()
+    assert not default_storage.exists(snapshot.file.name)

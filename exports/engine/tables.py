@@ -19,6 +19,7 @@ BOOKKEEPING_COLUMNS = ("origin", "annotation_ids", "annotators", "agreement")
 def task_row(task: dict, context: ExportContext) -> dict:
     annotations = task["annotations"]
     row = {"id": task["id"], **task["data"]}
+    row["id"] = task["id"]  # a data field called "id" does not hide the task's (Label Studio does the same)
     for control in context.config.controls.values():
         answers = [control_value(annotation, control) for annotation in annotations]
         row[control.name] = answers[0] if len(answers) == 1 else (answers or None)
