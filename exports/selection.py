@@ -34,42 +34,6 @@ ANNOTATION_FIELDS = ("id", "task_id", "completed_by_id", "lead_time")
 PREDICTION_FIELDS = ("id", "task_id", "model_version", "score")
 
 
-def _json_text(*names: str) -> dict[str, Cast]:
-    """`{name}_json` for each JSON field named, as text: parsed by orjson, several times faster than Django's
-    json.loads per value (see `_parsed`)."""
-    return {f"{name}_json": Cast(name, TextField()) for name in names}
-
-
-def _parsed(row: dict, *names: str) -> dict:
-    for name in names:
-        row[name] = loads(row.pop(f"{name}_json"))
-    return row
-
-
-class IsoTimestamp(Func):
-    """A timestamp as ISO 8601 text in UTC, made by the database: psycopg's timestamptz parsing cost more than
-    the rest of a JSON export put together, and the export wants the text anyway."""
-
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="""to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""", **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # Django stores SQLite timestamps as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
-        return self.as_sql(compiler, connection, template="replace(%(expressions)s, ' ', 'T') || 'Z'", **extra)
-
-    def as_sql(self, compiler, connection, **extra):
-        if "template" not in extra and connection.vendor not in ("postgresql", "sqlite"):
-            return Cast(self.source_expressions[0], CharField()).as_sql(compiler, connection)
-        return super().as_sql(compiler, connection, **extra)
-
-
-def _timestamps(*names: str) -> dict[str, IsoTimestamp]:
-    """`{name}_iso` for each timestamp field named."""
-    return {f"{name}_iso": IsoTimestamp(F(name)) for name in names}
-
-
 @dataclass(frozen=True)
 class ExportFilters:
     annotations: str = FINAL
@@ -149,6 +113,39 @@ def task_record_chunks(project: Project, filters: ExportFilters, *, with_predict
         last_id = rows[-1]["id"]
         rows = [_parsed(row, "data", "meta", "consensus_result", "reviewed_result") for row in rows]
         yield _records(project, rows, filters, with_predictions)
+
+
+def _json_text(*names: str) -> dict[str, Cast]:
+    """`{name}_json` for each JSON field named, as text: parsed by orjson, several times faster than Django's
+    json.loads per value (see `_parsed`)."""
+    return {f"{name}_json": Cast(name, TextField()) for name in names}
+
+
+def _parsed(row: dict, *names: str) -> dict:
+    for name in names:
+        row[name] = loads(row.pop(f"{name}_json"))
+    return row
+
+
+class IsoTimestamp(Func):
+    """A timestamp as ISO 8601 text in UTC, made by the database: psycopg's timestamptz parsing cost more than
+    the rest of a JSON export put together, and the export wants the text anyway."""
+
+    output_field = CharField()
+    template = "CAST(%(expressions)s AS varchar(40))"  # elsewhere: the database's own text form
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = """to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django stores SQLite timestamps as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
+        return self.as_sql(compiler, connection, template="replace(%(expressions)s, ' ', 'T') || 'Z'", **extra)
+
+
+def _timestamps(*names: str) -> dict[str, IsoTimestamp]:
+    """`{name}_iso` for each timestamp field named."""
+    return {f"{name}_iso": IsoTimestamp(F(name)) for name in names}
 
 
 def _records(project: Project, rows: list[dict], filters: ExportFilters, with_predictions: bool) -> list[dict]:

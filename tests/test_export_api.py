@@ -174,3 +174,28 @@ def test_timestamps_are_iso_8601_in_utc_to_the_microsecond(manager, text_project
 
     assert stamp.endswith("Z")
     assert datetime.fromisoformat(stamp.replace("Z", "+00:00")) == Annotation.objects.get(pk=task["annotations"][0]["id"]).created_at
+
+
+def test_queries_do_not_grow_with_the_number_of_tasks(manager, annotator, text_project, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from exports import selection
+    from tests.api_helpers import import_texts, submit
+
+    def queries_for_export() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            body_of(export(manager, text_project, exportType="JSON", annotations="all"))
+        return len(captured)
+
+    for task in import_texts(text_project, "one", "two"):
+        submit(annotator, task)
+    few = queries_for_export()
+    for task in import_texts(text_project, *(f"text {n}" for n in range(20))):
+        submit(annotator, task)
+    many = queries_for_export()
+    monkeypatch.setattr(selection, "CHUNK_SIZE", 10)
+    chunked = queries_for_export()
+
+    assert few == many
+    assert chunked == many + 2 * 3  # 22 tasks in 3 chunks instead of 1: two more of (tasks, annotations, predictions)
