@@ -53,7 +53,7 @@ def test_conll_counts_the_overlapping_span_it_leaves_out():
 
 
 def test_boxes_are_clipped_to_the_image():
-    box = Box("Face", x=90, y=-5, width=20, height=50, original_width=None, original_height=None)
+    box = Box.from_percent("Face", x=90, y=-5, width=20, height=50)
 
     assert box.pixels(200, 100) == (180, 0, 20, 45)
     assert box.normalized_center() == (0.95, 0.225, 0.1, 0.45)

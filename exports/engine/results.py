@@ -1,41 +1,40 @@
 """Reading result items (Label Studio's regions) out of a task record's annotations: boxes, spans, values."""
-from dataclasses import dataclass
+from typing import NamedTuple
+
 from projects.label_config import ControlTag
 
 
-@dataclass(frozen=True)
-class Box:
-    """One labeled box in percent of the image, as stored (top-left corner, width, height)."""
+class Box(NamedTuple):
+    """One labeled box: its edges in percent of the image from the top-left corner, clipped to the image.
+
+    A tuple rather than a dataclass: a 100,000-task COCO export makes 600,000 of them."""
 
     label: str
-    x: float
-    y: float
-    width: float
-    height: float
-    original_width: int | None
-    original_height: int | None
+    left: float
+    top: float
+    right: float
+    bottom: float
+    original_width: int | None = None
+    original_height: int | None = None
 
-    def clipped(self) -> tuple[float, float, float, float]:
-        """Left, top, right, bottom in percent, inside the image."""
-        return (
-            min(max(self.x, 0.0), 100.0), min(max(self.y, 0.0), 100.0),
-            min(max(self.x + self.width, 0.0), 100.0), min(max(self.y + self.height, 0.0), 100.0),
+    @classmethod
+    def from_percent(cls, label: str, x: float, y: float, width: float, height: float, original_width=None, original_height=None) -> "Box":
+        return cls(
+            label, min(max(x, 0.0), 100.0), min(max(y, 0.0), 100.0),
+            min(max(x + width, 0.0), 100.0), min(max(y + height, 0.0), 100.0), original_width, original_height,
         )
 
     def pixels(self, image_width: int, image_height: int) -> tuple[float, float, float, float]:
-        """Absolute [x, y, w, h] in pixels, clipped to the image."""
-        left, top, right, bottom = self.clipped()
+        """Absolute [x, y, w, h] in pixels."""
         x_scale, y_scale = image_width / 100, image_height / 100
-        return left * x_scale, top * y_scale, (right - left) * x_scale, (bottom - top) * y_scale
+        return self.left * x_scale, self.top * y_scale, (self.right - self.left) * x_scale, (self.bottom - self.top) * y_scale
 
     def normalized_center(self) -> tuple[float, float, float, float]:
-        """YOLO's centre x, centre y, width, height as fractions of the image, clipped to it."""
-        left, top, right, bottom = self.clipped()
-        return (left + right) / 200, (top + bottom) / 200, (right - left) / 100, (bottom - top) / 100
+        """YOLO's centre x, centre y, width, height as fractions of the image."""
+        return (self.left + self.right) / 200, (self.top + self.bottom) / 200, (self.right - self.left) / 100, (self.bottom - self.top) / 100
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     label: str
     start: int
     end: int
@@ -55,9 +54,8 @@ def boxes_of(annotation: dict, control: ControlTag) -> list[Box]:
     for item in items_of(annotation, control):
         value = item["value"]
         for label in value.get("rectanglelabels") or []:
-            boxes.append(Box(
-                label=label, x=value["x"], y=value["y"], width=value["width"], height=value["height"],
-                original_width=item.get("original_width"), original_height=item.get("original_height"),
+            boxes.append(Box.from_percent(
+                label, value["x"], value["y"], value["width"], value["height"], item.get("original_width"), item.get("original_height"),
             ))
     return boxes
 
