@@ -15,7 +15,7 @@ from .api.serializers import ExportParamsSerializer
 from .api.views import streamed_export
 from .engine import FORMATS, ExportError
 from .models import ExportSnapshot
-from .selection import ANNOTATION_MODES, TASK_SCOPES
+from .selection import ANNOTATION_MODES, TASK_SCOPES, count_selected
 
 
 class ExportForm(forms.Form):
@@ -91,7 +91,7 @@ class ExportSnapshotAdmin(ManagedRowsMixin, admin.ModelAdmin):
                 )
                 messages.info(request, f"Making export snapshot {snapshot.pk} in the background (job {snapshot.job_id}).")
                 return redirect("admin:exports_exportsnapshot_change", snapshot.pk)
-            total = services.count_selected(project, params.filters)
+            total = count_selected(project, params.filters)
             if total <= settings.LABELER_EXPORT_SYNC_MAX_TASKS:
                 return streamed_export(project, params.export_type, params.filters)
             form.add_error(None, f"{total} tasks are too many to download directly; make a snapshot instead.")

@@ -13,8 +13,9 @@ from workers.models import Job
 
 from .. import services
 from ..access import get_project_for_export, get_snapshot_for
-from ..engine import ExportError
+from ..engine import FORMATS, ExportError
 from ..models import ExportSnapshot
+from ..selection import count_selected
 from . import serializers as s
 
 DETAIL = OpenApiResponse(description="What is wrong, in `detail` or per parameter.")
@@ -44,7 +45,7 @@ class ProjectExportView(APIView):
     def get(self, request, pk: int):
         project = get_project_for_export(request.user, pk)
         params = _checked_params(s.ExportParamsSerializer, request.query_params, project)
-        total = services.count_selected(project, params.filters)
+        total = count_selected(project, params.filters)
         limit = settings.LABELER_EXPORT_SYNC_MAX_TASKS
         if total > limit:
             detail = (
@@ -59,7 +60,7 @@ class ProjectExportView(APIView):
 
 def streamed_export(project, export_type: str, filters) -> StreamingHttpResponse:
     """The export as a download, written while it is read."""
-    spec = services.FORMATS[export_type]
+    spec = FORMATS[export_type]
     response = StreamingHttpResponse(services.stream_export(project, export_type, filters), content_type=spec.content_type)
     response["Content-Disposition"] = f'attachment; filename="{services.export_file_name(project, export_type)}"'
     return response
@@ -116,7 +117,7 @@ class SnapshotDownloadView(APIView):
             return Response({"detail": detail, "status": snapshot.status}, status=status.HTTP_409_CONFLICT)
         response = FileResponse(
             snapshot.file.open("rb"), as_attachment=True, filename=snapshot.file_name,
-            content_type=services.FORMATS[snapshot.export_type].content_type,
+            content_type=FORMATS[snapshot.export_type].content_type,
         )
         response["ETag"] = f'"{snapshot.sha256}"'
         response["X-Checksum-SHA256"] = snapshot.sha256
