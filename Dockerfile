@@ -12,6 +12,7 @@ COPY pyproject.toml manage.py ./
 COPY labeler labeler
 COPY projects projects
 COPY workers workers
+COPY exports exports
 COPY frontend frontend
 RUN pip install .
 
