@@ -41,11 +41,9 @@ def write_coco(tasks: Iterable[dict], context: ExportContext) -> Iterator[bytes]
 
 
 def _annotation(annotation_id: int, image_id: int, category_id: int, bbox: tuple[float, float, float, float]) -> dict:
-    x, y, width, height = bbox
     return {
-        "id": annotation_id, "image_id": image_id, "category_id": category_id,
-        "bbox": [round(x, 3), round(y, 3), round(width, 3), round(height, 3)],
-        "area": round(width * height, 3), "iscrowd": 0, "segmentation": [],
+        "id": annotation_id, "image_id": image_id, "category_id": category_id, "bbox": list(bbox),
+        "area": bbox[2] * bbox[3], "iscrowd": 0, "segmentation": [],
     }
 
 

@@ -25,9 +25,12 @@ class Box(NamedTuple):
         )
 
     def pixels(self, image_width: int, image_height: int) -> tuple[float, float, float, float]:
-        """Absolute [x, y, w, h] in pixels."""
-        x_scale, y_scale = image_width / 100, image_height / 100
-        return self.left * x_scale, self.top * y_scale, (self.right - self.left) * x_scale, (self.bottom - self.top) * y_scale
+        """Absolute [x, y, w, h] in pixels. Multiplying before dividing keeps whole pixels whole (30 % of 640
+        is 192.0, where 30 * 6.4 is 192.00000000000003), so the values need no rounding."""
+        return (
+            self.left * image_width / 100, self.top * image_height / 100,
+            (self.right - self.left) * image_width / 100, (self.bottom - self.top) * image_height / 100,
+        )
 
     def normalized_center(self) -> tuple[float, float, float, float]:
         """YOLO's centre x, centre y, width, height as fractions of the image."""
