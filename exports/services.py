@@ -55,7 +55,7 @@ def export_pieces(
     """The export's bytes, produced chunk by chunk of tasks; `on_chunk(tasks_done)` runs between chunks."""
     spec = FORMATS[export_type]
     context = context or export_context(project)
-    chunks = task_record_chunks(project, filters, with_predictions=spec.with_predictions)
+    chunks = task_record_chunks(project, filters, with_predictions=spec.with_predictions, raw_json=spec.raw_json)
     tasks = _counted(chunks, context.counts, on_chunk)
     with cyclic_gc_paused():
         yield from _joined(spec.write(tasks, context))

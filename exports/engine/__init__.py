@@ -22,14 +22,16 @@ class ExportFormat:
     # What the label config must have for the format to mean anything: None, "boxes" or "spans".
     needs: str | None = None
     with_predictions: bool = False
+    # The writer copies data, meta and results without looking inside: they may stay the database's JSON text.
+    raw_json: bool = False
 
 
 FORMATS: dict[str, ExportFormat] = {
     spec.name: spec
     for spec in (
-        ExportFormat("JSON", "json", "application/json", json_tasks.write_json, with_predictions=True),
+        ExportFormat("JSON", "json", "application/json", json_tasks.write_json, with_predictions=True, raw_json=True),
         ExportFormat("JSON_MIN", "json", "application/json", tables.write_json_min),
-        ExportFormat("JSONL", "jsonl", "application/x-ndjson", json_tasks.write_jsonl, with_predictions=True),
+        ExportFormat("JSONL", "jsonl", "application/x-ndjson", json_tasks.write_jsonl, with_predictions=True, raw_json=True),
         ExportFormat("CSV", "csv", "text/csv; charset=utf-8", tables.write_csv),
         ExportFormat("COCO", "zip", "application/zip", coco.write_coco, needs="boxes"),
         ExportFormat("YOLO", "zip", "application/zip", yolo.write_yolo, needs="boxes"),

@@ -1,7 +1,7 @@
 """JSON and JSONL: Label Studio's task export, one task record as the selector made it.
 
 A record is already in Label Studio's shape (`id`, `data`, `meta`, `annotations`, `predictions`, plus our
-`consensus`), so writing it is one `json.dumps`. Each annotation carries `origin`: "annotation" for an
+`consensus`), so writing it is one `dumps`; its JSON values may be `raw` text straight from the database. Each annotation carries `origin`: "annotation" for an
 annotator's own, "consensus" or "review" for a task's merged or reviewed result exported in its place.
 """
 import json
@@ -19,6 +19,11 @@ def dumps(value) -> bytes:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def raw(text: str | None) -> orjson.Fragment | None:
+    """JSON text to be written as it is; SQL NULL and JSON null are both None, as `loads` makes them."""
+    return None if text is None or text == "null" else orjson.Fragment(text)
 
 
 def loads(text: str | None):
