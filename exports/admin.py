@@ -18,10 +18,15 @@ from .models import ExportSnapshot
 from .selection import ANNOTATION_MODES, TASK_SCOPES, count_selected
 
 
+def _api_help(name: str) -> str:
+    """The API parameter's own help text, so the admin and the API explain a filter in the same words."""
+    return ExportParamsSerializer._declared_fields[name].help_text
+
+
 class ExportForm(forms.Form):
     exportType = forms.ChoiceField(label="Format", choices=[(name, name) for name in FORMATS])
-    annotations = forms.ChoiceField(choices=[(mode, mode) for mode in ANNOTATION_MODES], help_text=ExportParamsSerializer._declared_fields["annotations"].help_text)
-    tasks = forms.ChoiceField(choices=[(scope, scope) for scope in TASK_SCOPES], help_text=ExportParamsSerializer._declared_fields["tasks"].help_text)
+    annotations = forms.ChoiceField(choices=[(mode, mode) for mode in ANNOTATION_MODES], help_text=_api_help("annotations"))
+    tasks = forms.ChoiceField(choices=[(scope, scope) for scope in TASK_SCOPES], help_text=_api_help("tasks"))
     min_agreement = forms.FloatField(required=False, min_value=0, max_value=1)
     annotator = forms.CharField(required=False, help_text="User id or username.")
     annotated_after = forms.CharField(required=False, help_text="ISO 8601 date or time, e.g. 2026-11-01.")

@@ -1,5 +1,6 @@
 """Each export format through GET /api/projects/{id}/export, checked with the tools its consumers use:
 pycocotools, seqeval, pandas, Label Studio's own converter, and the YOLO/VOC layouts."""
+import csv
 import io
 import json
 import xml.etree.ElementTree as ElementTree
@@ -100,7 +101,9 @@ def test_coco_loads_in_pycocotools_with_pixel_boxes_and_scores_ap_1_against_itse
     stored = coco.imgs[wide.pk]["file_name"]
     assert files[stored].startswith(b"\x89PNG")
     assert coco.imgs[street.pk]["coco_url"] == REFERENCED_URL
-    assert "NOT included" in files["README.txt"].decode() and REFERENCED_URL in files["image_urls.csv"].decode()
+    assert "NOT included" in files["README.txt"].decode()
+    assert list(csv.DictReader(io.StringIO(files["image_urls.csv"].decode()))) == [
+        {"path": coco.imgs[street.pk]["file_name"], "url": REFERENCED_URL}]
 
     detections = coco.loadRes([{**a, "score": 1.0} for a in coco.loadAnns(coco.getAnnIds())])
     evaluation = COCOeval(coco, detections, "bbox")

@@ -2,7 +2,8 @@
 
 The zip goes to an in-memory sink that is drained after every entry, so an archive of any size streams out
 with only one entry in memory. Images the project stores go into the archive; images it only references by
-URL are listed in `image_urls.csv` (file name they are expected under, URL), and README.txt says which is which.
+URL are listed in `image_urls.csv` (the `path` each is expected at in the archive, its `url`), and README.txt
+says which is which.
 """
 import csv
 import posixpath
@@ -167,6 +168,7 @@ class ImageArchive:
         self.zip = ZipStream()
         self._urls = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", newline="", encoding="utf-8")
         self._url_rows = csv.writer(self._urls)
+        self._url_rows.writerow(["path", "url"])
 
     def image_path(self, image: TaskImage) -> str:
         return f"{self.image_dir}/{image.file_name}"
