@@ -13,7 +13,7 @@ from projects.admin import ManagedRowsMixin, managed_projects
 from . import services
 from .api.serializers import ExportParamsSerializer
 from .api.views import streamed_export
-from .engine import FORMATS, ExportError
+from .engine import FORMATS
 from .models import ExportSnapshot
 from .selection import ANNOTATION_MODES, TASK_SCOPES, count_selected
 
@@ -40,11 +40,6 @@ class ExportForm(forms.Form):
         if not params.is_valid():
             for field, errors in params.errors.items():
                 self.add_error(field if field in self.fields else None, errors)
-            return None
-        try:
-            services.check_export(project, params.export_type)
-        except ExportError as exc:
-            self.add_error("exportType", str(exc))
             return None
         return params
 

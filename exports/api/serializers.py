@@ -7,8 +7,9 @@ from rest_framework import serializers
 from projects.api.serializers import JobSerializer
 from projects.models import ProjectMember
 
-from ..engine import FORMATS
+from ..engine import FORMATS, ExportError
 from ..models import ExportSnapshot
+from ..services import check_export
 from ..selection import ANNOTATION_MODES, EVERY, FINAL, LABELED, TASK_SCOPES, ExportFilters
 
 User = get_user_model()
@@ -16,7 +17,8 @@ FORMAT_NAMES = ", ".join(FORMATS)
 
 
 class ExportParamsSerializer(serializers.Serializer):
-    """Which format, and which tasks and annotations; the project being exported is in the context."""
+    """Which format, and which tasks and annotations; the project being exported is in the context, and the
+    format must fit its label config."""
 
     # Label Studio's own clients send these; `format` is DRF's renderer switch.
     TOLERATED = {"format", "download_all_tasks"}
@@ -73,6 +75,10 @@ class ExportParamsSerializer(serializers.Serializer):
         after, before = attrs.get("annotated_after"), attrs.get("annotated_before")
         if after and before and after >= before:
             raise serializers.ValidationError({"annotated_before": ["must be later than annotated_after."]})
+        try:
+            check_export(self.context["project"], attrs["exportType"])
+        except ExportError as exc:
+            raise serializers.ValidationError({"exportType": [str(exc)]}) from None
         return attrs
 
     @property

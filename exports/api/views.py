@@ -4,16 +4,14 @@ from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from projects.api.pagination import PagePagination
 from workers.models import Job
 
 from .. import services
 from ..access import get_project_for_export, get_snapshot_for
-from ..engine import FORMATS, ExportError
+from ..engine import FORMATS
 from ..models import ExportSnapshot
 from ..selection import count_selected
 from . import serializers as s
@@ -24,10 +22,6 @@ DETAIL = OpenApiResponse(description="What is wrong, in `detail` or per paramete
 def _checked_params(serializer_class, data, project) -> s.ExportParamsSerializer:
     params = serializer_class(data=data, context={"project": project})
     params.is_valid(raise_exception=True)
-    try:
-        services.check_export(project, params.export_type)
-    except ExportError as exc:
-        raise ValidationError({"exportType": [str(exc)]}) from None
     return params
 
 
@@ -68,7 +62,6 @@ def streamed_export(project, export_type: str, filters) -> StreamingHttpResponse
 
 class ProjectSnapshotListView(generics.ListAPIView):
     serializer_class = s.SnapshotSerializer
-    pagination_class = PagePagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
