@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.storage import default_storage
 from django.test import Client
+from django.utils import timezone
 
 from exports import selection
 from exports.models import ExportSnapshot
@@ -138,9 +139,13 @@ def test_snapshots_are_listed_per_project_newest_first(db, manager, text_project
     first = start(manager, text_project, exportType="JSON").json()["id"]
     second = start(manager, text_project, exportType="CSV", name="for pandas").json()["id"]
 
-    listed = client_for(manager).get(snapshots_url(text_project)).json()
+    listed = client_for(manager).get(snapshots_url(text_project)).json()["results"]
 
-    assert [(item["id"], item["name"]) for item in listed["results"]] == [(second, "for pandas"), (first, f"project-{text_project.pk}-json-{listed['results'][1]['file_name'][-15:-5]}")]
+    today = timezone.now().date().isoformat()
+    assert [(item["id"], item["name"], item["file_name"]) for item in listed] == [
+        (second, "for pandas", f"project-{text_project.pk}-csv-{today}.csv"),
+        (first, f"project-{text_project.pk}-json-{today}", f"project-{text_project.pk}-json-{today}.json"),  # named after its file
+    ]
 
 
 def test_snapshot_parameters_are_checked_like_the_download(db, manager, text_project):
