@@ -2,8 +2,8 @@
 
 Projects are made once per size with INSERT ... SELECT generate_series on PostgreSQL (a text project for JSON,
 an image project with two boxes per annotation for COCO) and reused on later runs. The request goes through
-Django's full stack in this process (test client, session auth); the streamed body is read and thrown away,
-sampling this process's RSS as it goes, so "RSS growth" is what serving the export added to the server.
+Django's full stack in this process (test client, session auth); the streamed body is read and thrown away
+while a thread samples this process's RSS every 20 ms, so "RSS growth" is what serving the export added.
 `cpu` is this process's CPU time (the database's work is not in it): on a busy machine it moves less than
 the wall-clock `time`, and `load` is the 1-minute load average at the end, to judge a run by.
 Usage: .venv/bin/python bench/export_bench.py [--tasks 100000] [--formats JSON,COCO] [--database-url postgres://...]
@@ -11,6 +11,7 @@ Usage: .venv/bin/python bench/export_bench.py [--tasks 100000] [--formats JSON,C
 import argparse
 import json
 import os
+import threading
 import time
 
 from _setup import bench_manager, peak_rss_mb, setup_django
@@ -75,17 +76,33 @@ def bench_project(manager, kind: str, config: str, task_count: int):
     return project
 
 
+class RssSampler(threading.Thread):
+    """The highest RSS seen, sampled every 20 ms while the export runs (a writer may go long between pieces)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.highest = current_rss_mb()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.02):
+            self.highest = max(self.highest, current_rss_mb())
+
+
 def time_export(client, project, export_type: str) -> None:
     before = current_rss_mb()
-    highest = before
+    sampler = RssSampler()
+    sampler.start()
     started, cpu_started = time.perf_counter(), time.process_time()
     response = client.get(f"/api/projects/{project.pk}/export", {"exportType": export_type})
     assert response.status_code == 200, response.content
     size = 0
     for piece in response.streaming_content:
         size += len(piece)
-        highest = max(highest, current_rss_mb())
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    sampler.done.set()
+    sampler.join()
+    highest = sampler.highest
     print(f"{export_type:5s} tasks={project.task_count} annotations={project.annotation_count} size={size / 1e6:.0f}MB "
           f"time={elapsed:.2f}s cpu={cpu:.2f}s load={os.getloadavg()[0]:.1f} rate={project.task_count / elapsed:,.0f} tasks/s rss_before={before:.0f}MB "
           f"rss_growth={highest - before:.0f}MB peak_rss={peak_rss_mb():.0f}MB")
