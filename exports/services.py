@@ -169,7 +169,10 @@ def run_export(job_id: int) -> None:
     job = jobs.claim_job(job_id)
     if job is None:
         return
-    snapshot = ExportSnapshot.objects.select_related("project").get(job_id=job_id)
+    snapshot = ExportSnapshot.objects.select_related("project").filter(job_id=job_id).first()
+    if snapshot is None:
+        jobs.finish_job(job_id, status=Job.Status.CANCELLED, error="its export snapshot was deleted before it ran")
+        return
     try:
         with tempfile.TemporaryFile() as spool:
             context = export_context(snapshot.project)

@@ -125,6 +125,19 @@ def test_a_snapshot_request_must_be_an_object(db, api, manager, text_project):
     assert "Expected a dictionary" in str(response.json())
 
 
+@pytest.mark.django_db(databases="__all__")
+def test_a_job_whose_snapshot_was_deleted_stops_quietly(manager, text_project):
+    import_texts(text_project, "one")
+    snapshot = ExportSnapshot.objects.get(pk=start(manager, text_project, exportType="JSON", tasks="all").json()["id"])
+    job_id = snapshot.job_id
+    snapshot.delete()
+
+    run_export(job_id)
+
+    job = Job.objects.get(pk=job_id)
+    assert (job.status, job.error) == ("cancelled", "its export snapshot was deleted before it ran")
+
+
 def test_downloading_a_snapshot_that_is_not_ready_is_a_409(db, manager, text_project):
     import_texts(text_project, "one")
     snapshot_id = start(manager, text_project, exportType="JSON", tasks="all").json()["id"]
