@@ -19,6 +19,7 @@ COPY pyproject.toml manage.py ./
 COPY labeler labeler
 COPY projects projects
 COPY workers workers
+COPY exports exports
 COPY frontend frontend
 COPY quality quality
 COPY ml ml

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "workers",
     "quality",
     "ml",
+    "exports",
     "frontend",
 ]
 
@@ -118,6 +119,8 @@ LABELER_IMPORT_SYNC_MAX_TASKS = env_int("LABELER_IMPORT_SYNC_MAX_TASKS", 5000)
 LABELER_IMAGE_MAX_PIXELS = env_int("LABELER_IMAGE_MAX_PIXELS", 80_000_000)
 LABELER_ZIP_MAX_ENTRIES = env_int("LABELER_ZIP_MAX_ENTRIES", 100_000)
 LABELER_ZIP_MAX_UNCOMPRESSED_BYTES = env_int("LABELER_ZIP_MAX_UNCOMPRESSED_BYTES", 4 * 1024 * 1024 * 1024)
+# Exports selecting more tasks than this are not streamed in the request (413): they are made as a snapshot job.
+LABELER_EXPORT_SYNC_MAX_TASKS = env_int("LABELER_EXPORT_SYNC_MAX_TASKS", 100_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LABELER_IMPORT_MAX_BYTES
 
 # Pre-labeling: tasks per Celery task, and how an external ML backend is retried.

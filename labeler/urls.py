@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/", include("quality.api.urls")),
     path("", include("quality.urls")),
     path("api/", include("ml.urls")),
+    path("api/", include("exports.api.urls")),
     path("", include("frontend.urls")),
 ]

@@ -72,7 +72,7 @@ class ProjectAdmin(admin.ModelAdmin):
     inlines = [MemberInline]
     list_display = ["title", "task_count", "finished_task_count", "progress", "annotation_count", "overlap", "created_at"]
     search_fields = ["title"]
-    readonly_fields = ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link", "quality_link"]
+    readonly_fields = ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link", "quality_link", "export_link"]
     actions = ["recount"]
     fieldsets = [
         (None, {"fields": ["title", "description", "instructions", "label_config"]}),
@@ -81,7 +81,7 @@ class ProjectAdmin(admin.ModelAdmin):
             "aggregation_method", "agreement_threshold", "adaptive_overlap", "max_overlap", "blind", "gold_share",
             "review_sample_rate", "iou_threshold", "box_fusion", "quality_link",
         ]}),
-        ("Exports", {"fields": ["annotators_can_export"]}),
+        ("Exports", {"fields": ["annotators_can_export", "export_link"]}),
         ("Counts", {"fields": ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link"]}),
     ]
 
@@ -105,6 +105,12 @@ class ProjectAdmin(admin.ModelAdmin):
         if not project.pk:
             return "Save the project first."
         return format_html('<a class="button" href="{}">Agreement and annotators…</a>', reverse("admin:projects_project_quality", args=[project.pk]))
+
+    @admin.display(description="export")
+    def export_link(self, project: Project) -> str:
+        if not project.pk:
+            return "Save the project first."
+        return format_html('<a class="button" href="{}">Export…</a>', reverse("admin:exports_project_export", args=[project.pk]))
 
     def save_model(self, request, project, form, change):
         if not change:

@@ -136,3 +136,10 @@ def prelabel_annotation_event(annotation_id: int) -> None:
         send_annotation_event(annotation_id)
     except EngineError as exc:
         logger.warning("annotation %s: ML backend event not delivered: %s", annotation_id, exc)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def run_export_job(self, job_id: int) -> None:
+    from exports.services import run_export
+
+    _run_guarded(self, job_id, run_export)
