@@ -103,6 +103,8 @@ def test_accept_a_prediction_with_one_key(live_server, signed_in, screenshot, te
     without_ids = [{key: value for key, value in item.items() if key != "id"} for item in annotation.result]
     assert sorted(without_ids, key=lambda item: item["type"]) == sorted(predicted, key=lambda item: item["type"])
     assert Annotation.objects.count() == 1
+    # The page named the prediction it started from, so the effort saved is on record.
+    assert (annotation.prediction_model_version, annotation.accepted_unchanged, annotation.prediction_changed) == ("v2", True, 0.0)
 
 
 def test_multiple_choices_and_a_text_area_with_keys_off_while_typing(live_server, signed_in, manager, annotator):
