@@ -9,6 +9,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Permission
+from django.test import Client
 from rest_framework.test import APIClient
 
 from projects import services
@@ -97,10 +99,42 @@ def text_project(manager, annotator, other_annotator):
 
 
 @pytest.fixture
+def reviewer(make_user, text_project):
+    """A reviewer of text_project."""
+    user = make_user("reviewer")
+    services.add_member(project=text_project, user=user, role=Role.REVIEWER)
+    return user
+
+
+@pytest.fixture
 def image_project(manager, annotator):
     project = services.create_project(creator=manager, title="Faces", label_config=IMAGE_CONFIG)
     services.add_member(project=project, user=annotator, role=Role.ANNOTATOR)
     return project
+
+
+ADMIN_APPS = ("projects", "workers")
+
+
+@pytest.fixture
+def staff_manager(manager):
+    """The manager, allowed into the admin with every permission on projects and jobs (but not a superuser)."""
+    manager.is_staff = True
+    manager.save(update_fields=["is_staff"])
+    manager.user_permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
+    return manager
+
+
+@pytest.fixture
+def admin_client(staff_manager) -> Client:
+    client = Client()
+    client.force_login(staff_manager)
+    return client
+
+
+@pytest.fixture
+def other_managers_project(make_user):
+    return services.create_project(creator=make_user("other_manager"), title="Streets", label_config=IMAGE_CONFIG)
 
 
 def worker_database_url() -> str:

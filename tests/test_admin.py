@@ -3,40 +3,16 @@ import html
 import json
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from projects import services
 from projects.models import Project, ProjectMember, Task
 from tests.api_helpers import counts_in_rows, import_tasks, import_texts, sentiment, submit
 from tests.conftest import IMAGE_CONFIG, TEST_PASSWORD, TEXT_CONFIG
 from workers import jobs
 from workers.models import Job
 
-ADMIN_APPS = ("projects", "workers")
 NO_MEMBER_FORMS = {"members-TOTAL_FORMS": "0", "members-INITIAL_FORMS": "0", "members-MIN_NUM_FORMS": "0", "members-MAX_NUM_FORMS": "1000"}
-
-
-@pytest.fixture
-def staff_manager(manager):
-    """The manager, allowed into the admin with every permission on projects and jobs (but not a superuser)."""
-    manager.is_staff = True
-    manager.save(update_fields=["is_staff"])
-    manager.user_permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
-    return manager
-
-
-@pytest.fixture
-def admin_client(staff_manager) -> Client:
-    client = Client()
-    client.force_login(staff_manager)
-    return client
-
-
-@pytest.fixture
-def other_managers_project(make_user):
-    return services.create_project(creator=make_user("other_manager"), title="Streets", label_config=IMAGE_CONFIG)
 
 
 PROJECT_FORM_DEFAULTS = {

@@ -3,7 +3,7 @@ import pytest
 
 from projects.models import Project
 from quality.models import AnnotatorScore
-from tests.test_admin import admin_client, other_managers_project, page_text, staff_manager  # noqa: F401 (fixtures)
+from tests.test_admin import page_text
 from workers.models import Job
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,6 @@
 import pytest
 from django.contrib.auth.models import Permission
 
-from projects import services
 from projects.models import Project, ProjectMember, Task
 from tests.api_helpers import counts_in_rows, counts_shown, import_tasks, import_texts, sentiment, submit
 from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG
@@ -15,11 +14,6 @@ POLYGON_CONFIG = """<View>
 
 def titles(response) -> list[str]:
     return [project["title"] for project in response.json()["results"]]
-
-
-@pytest.fixture
-def other_managers_project(make_user):
-    return services.create_project(creator=make_user("other_manager"), title="Streets", label_config=IMAGE_CONFIG)
 
 
 # Listing

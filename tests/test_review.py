@@ -11,13 +11,6 @@ TEXT = "Alice flew to Paris"
 
 
 @pytest.fixture
-def reviewer(make_user, text_project):
-    user = make_user("reviewer")
-    services.add_member(project=text_project, user=user, role=Role.REVIEWER)
-    return user
-
-
-@pytest.fixture
 def doubtful_task(text_project, annotator, other_annotator):
     """A task two annotators disagree on, with a consensus, waiting for review."""
     text_project.overlap = 2

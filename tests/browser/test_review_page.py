@@ -1,19 +1,9 @@
 """A reviewer settles a doubtful task in the browser: every annotation side by side, one key per decision."""
-import pytest
-
-from projects import services
-from projects.models import ReviewStatus, Role, Task
+from projects.models import ReviewStatus, Task
 from tests.api_helpers import import_texts, sentiment, span, submit
 from tests.conftest import client_for
 
 TEXT = "Alice flew to Paris"
-
-
-@pytest.fixture
-def reviewer(make_user, text_project):
-    user = make_user("reviewer")
-    services.add_member(project=text_project, user=user, role=Role.REVIEWER)
-    return user
 
 
 def test_a_reviewer_compares_the_annotations_and_accepts_one_with_its_key(live_server, signed_in, screenshot, text_project, annotator, other_annotator, reviewer):
