@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from projects import access
 from projects.models import ReviewStatus
-from projects.queue import annotator_progress
+from projects.queue import annotator_progress, annotator_progress_in
 from projects.task_import import UPLOAD_PREFIX
 
 from .labeling import page_config
@@ -20,8 +20,9 @@ from .labeling import page_config
 @login_required
 def home(request):
     projects = list(access.projects_with_role(request.user).order_by("-id"))
+    progress = annotator_progress_in(projects, request.user)
     for project in projects:
-        project.progress = annotator_progress(project, request.user)
+        project.progress = progress[project.pk]
     return render(request, "frontend/home.html", {"projects": projects})
 
 

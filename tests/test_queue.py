@@ -245,3 +245,15 @@ def test_predictions_are_shown_newest_last(text_project, annotator):
     body = next_task(annotator, text_project).json()
 
     assert [p["model_version"] for p in body["predictions"]] == ["v1", "v2"]
+
+
+def test_progress_over_several_projects_is_one_query(text_project, image_project, annotator, django_assert_num_queries):
+    from projects.queue import annotator_progress_in
+
+    (task,) = import_texts(text_project, "a")
+    submit(annotator, task)
+
+    with django_assert_num_queries(1):
+        progress = annotator_progress_in([text_project, image_project], annotator)
+
+    assert progress[text_project.pk]["done"] == 1 and progress[image_project.pk] == {"done": 0, "skipped": 0, "remaining": 0}
