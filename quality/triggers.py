@@ -3,6 +3,7 @@
 The shape is Label Studio's job de-duplication: a burst of saves on one task queues one recompute now, and a save
 while that recompute runs queues exactly one follow-up (the worker clears the pending mark before it reads).
 """
+import functools
 import logging
 
 import redis
@@ -17,7 +18,9 @@ def _pending_key(task_id: int) -> str:
     return f"{settings.CELERY_BROKER_TRANSPORT_OPTIONS.get('global_keyprefix', '')}labeler:consensus-pending:{task_id}"
 
 
+@functools.cache
 def _redis() -> redis.Redis:
+    """One client (and connection pool) per process, not a new connection per submission."""
     return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
 
 
