@@ -110,8 +110,9 @@ def route_task(task: Task, project: Project, agreement: float | None) -> None:
 
 
 def routing_decision(task: Task, project: Project, agreement: float | None) -> str | None:
-    """"more" (one more annotator), "review", or None (the consensus stands)."""
-    if task.review_status in SETTLED_BY_REVIEW or task.review_status == ReviewStatus.PENDING:
+    """"more" (one more annotator), "review", or None (the consensus stands). A gold task's answer is known
+    already, and its disagreement is what scores the annotators, so it is never routed."""
+    if task.is_gold or task.review_status in SETTLED_BY_REVIEW or task.review_status == ReviewStatus.PENDING:
         return None
     doubtful = agreement is not None and agreement < project.agreement_threshold
     if doubtful and project.adaptive_overlap and project.overlap + task.extra_annotations < project.max_overlap:

@@ -181,7 +181,7 @@ def choice_task_chunks(decisions: dict):
     task_ids = np.unique(np.concatenate([d.task_ids for d in decisions.values()]))
     for start in range(0, len(task_ids), TASK_CHUNK):
         ids = task_ids[start:start + TASK_CHUNK].tolist()
-        states = Task.objects.filter(pk__in=ids).order_by("id").values_list("id", "review_status", "extra_annotations")
+        states = Task.objects.filter(pk__in=ids).order_by("id").values_list("id", "review_status", "extra_annotations", "is_gold")
         yield [(TaskState(*state), None) for state in states]
 
 
@@ -190,6 +190,7 @@ class TaskState(NamedTuple):
     pk: int
     review_status: str
     extra_annotations: int
+    is_gold: bool
     data: dict = {}
 
 
