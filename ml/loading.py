@@ -12,11 +12,14 @@ from .models import Engine, ModelVersion, ProjectModel
 
 RESULT_TYPES = {
     Engine.TEXT_CLASSIFIER: {"choices"},
+    Engine.ZERO_SHOT: {"choices"},
     Engine.SPAN_TAGGER: {"labels"},
     Engine.DETECTOR: {"rectanglelabels"},
 }
 # Imported when first used, so the web process never loads scikit-learn.
 LEARNED = {Engine.TEXT_CLASSIFIER: "ml.engines.text_classifier", Engine.SPAN_TAGGER: "ml.engines.span_tagger"}
+# Engines that read the text of a <Text> object (not an image), by the name their errors use.
+TEXT_ENGINES = {Engine.TEXT_CLASSIFIER: "text classifier", Engine.ZERO_SHOT: "zero-shot classifier"}
 UPLOAD_URL_PREFIX = "/data/upload/"
 
 
@@ -25,10 +28,10 @@ def target_for(model: ProjectModel, label_config: str) -> Target | None:
     if model.engine == Engine.HTTP:
         return None
     config = parse_label_config(label_config)
-    if model.engine == Engine.TEXT_CLASSIFIER:
+    if model.engine in TEXT_ENGINES:
         target = pick_target(config, RESULT_TYPES[model.engine], model.control)
         if config.objects[target.to_name].kind != "text":
-            raise EngineError(f'the text classifier needs a <Choices> on a <Text>; "{target.control}" labels an image')
+            raise EngineError(f'the {TEXT_ENGINES[model.engine]} needs a <Choices> on a <Text>; "{target.control}" labels an image')
         return target
     return pick_target(config, RESULT_TYPES[model.engine], model.control)
 
@@ -55,6 +58,10 @@ def _cached_engine(key: tuple, version: ModelVersion | None):
         if version is None:
             raise EngineError("the model has not been trained yet")
         return learned_module(engine).load(bytes(version.artifact), target_for(settings_row, label_config), version.version)
+    if engine == Engine.ZERO_SHOT:
+        from .engines.zero_shot import ZeroShotClassifier
+
+        return ZeroShotClassifier(target=target_for(settings_row, label_config))
     if engine == Engine.DETECTOR:
         from .engines.detector import Detector, resolve_label_map
 

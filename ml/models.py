@@ -9,11 +9,14 @@ from django.db import models
 class Engine(models.TextChoices):
     TEXT_CLASSIFIER = "text_classifier", "Text classifier (learns from the labels; Choices on Text)"
     SPAN_TAGGER = "span_tagger", "Span tagger (learns from the labels; Labels on Text)"
+    ZERO_SHOT = "zero_shot", "Zero-shot text classifier (sentence embeddings, no labels needed; Choices on Text)"
     DETECTOR = "detector", "OpenCV face and people detector (RectangleLabels on Image)"
     HTTP = "http", "Label Studio ML backend (HTTP)"
 
 
 LEARNED_ENGINES = frozenset({Engine.TEXT_CLASSIFIER, Engine.SPAN_TAGGER})
+# Ship with their weights: nothing to train, so annotations do not count towards a retraining.
+PRETRAINED_ENGINES = frozenset({Engine.ZERO_SHOT, Engine.DETECTOR})
 
 
 class TrainingState(models.TextChoices):

@@ -39,6 +39,10 @@ def check_model(model: ProjectModel, label_config: str) -> None:
 
         _require_opencv()
         resolve_label_map(model.label_map, target.labels)
+    if model.engine == Engine.ZERO_SHOT:
+        from .engines.sentence_embeddings import require_installed
+
+        require_installed()
 
 
 def _require_opencv() -> None:
@@ -88,7 +92,7 @@ def run_training(project_id: int) -> str:
         elif model.is_learned:
             outcome = f"trained {train_project_model(project_id).version}"
         else:
-            outcome = "nothing to train: the detector is pre-trained"
+            outcome = f"nothing to train: the {model.engine} engine is pre-trained"
         error = ""
     except EngineError as exc:
         outcome = error = str(exc)

@@ -73,6 +73,12 @@ def pick_target(config: LabelConfig, result_types: set[str], control: str = "") 
     )
 
 
+def task_text(task: TaskInput, target: Target) -> str:
+    """The text a text engine reads from a task; "" when the field is missing or not a string."""
+    value = task.data.get(target.data_field)
+    return value if isinstance(value, str) else ""
+
+
 def overall_score(item_scores: list[float]) -> float | None:
     """A prediction is as confident as its least confident item."""
     return min(item_scores) if item_scores else None

@@ -15,7 +15,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from .base import LabelledText, NotEnoughLabels, Suggestion, Target, TaskInput
+from .base import LabelledText, NotEnoughLabels, Suggestion, Target, TaskInput, task_text
 
 HOLDOUT_SHARE = 0.2
 MIN_FOR_HOLDOUT = 20
@@ -30,7 +30,7 @@ class TextClassifier:
     version: str = ""
 
     def predict(self, tasks: list[TaskInput]) -> list[Suggestion]:
-        texts = [_text_of(task, self.target) for task in tasks]
+        texts = [task_text(task, self.target) for task in tasks]
         probabilities = self.pipeline.predict_proba(texts)
         return [self._suggest(row) for row in probabilities]
 
@@ -45,11 +45,6 @@ class TextClassifier:
             "value": {"choices": [self.classes[i] for i in chosen]}, "score": round(score, 4),
         }
         return Suggestion(result=[item], score=round(score, 4), model_version=self.version)
-
-
-def _text_of(task: TaskInput, target: Target) -> str:
-    value = task.data.get(target.data_field)
-    return value if isinstance(value, str) else ""
 
 
 def _new_pipeline(multiple: bool) -> Pipeline:
