@@ -12,12 +12,14 @@ logger = logging.getLogger(__name__)
 
 def annotation_saved(project_id: int, annotation_id: int) -> None:
     """Count a new annotation towards the next retraining, and queue it when due (two UPDATEs); tell an ML
-    backend that asked for annotation events (one more query)."""
-    ProjectModel.objects.filter(project_id=project_id, retrain_every__gt=0).exclude(engine__in=PRETRAINED_ENGINES).update(
-        new_labels=F("new_labels") + 1
-    )
-    retrain_if_due(project_id)
-    if ProjectModel.objects.filter(project_id=project_id, engine=Engine.HTTP, annotation_events=True).exists():
+    backend that asked for annotation events. A project without a model (most of them) costs one read."""
+    model = ProjectModel.objects.filter(project_id=project_id).only("engine", "retrain_every", "annotation_events").first()
+    if model is None:
+        return
+    if model.retrain_every > 0 and model.engine not in PRETRAINED_ENGINES:
+        ProjectModel.objects.filter(pk=model.pk).update(new_labels=F("new_labels") + 1)
+        retrain_if_due(project_id)
+    if model.engine == Engine.HTTP and model.annotation_events:
         _send_after_commit("prelabel_annotation_event", annotation_id)
 
 
