@@ -74,6 +74,7 @@ def import_limits() -> ImportLimits:
         max_image_pixels=settings.LABELER_IMAGE_MAX_PIXELS,
         zip_max_entries=settings.LABELER_ZIP_MAX_ENTRIES,
         zip_max_uncompressed_bytes=settings.LABELER_ZIP_MAX_UNCOMPRESSED_BYTES,
+        zip_max_ratio=settings.LABELER_ZIP_MAX_RATIO,
     )
 
 

@@ -147,6 +147,14 @@ def test_a_zip_bomb_is_refused_from_its_directory_naming_the_entry(api, manager,
 
 
 @pytest.mark.django_db
+def test_the_compression_ratio_limit_is_a_setting(api, manager, image_project, settings):
+    settings.LABELER_ZIP_MAX_RATIO = 2000
+    upload = SimpleUploadedFile("scans.zip", zip_of_zeros(1, 2 * MiB))
+    response = api(manager).post(f"/api/projects/{image_project.pk}/import", {"file": upload}, format="multipart")
+    assert response.status_code == 400 and "not an image" in response.json()["detail"]  # past the ratio check
+
+
+@pytest.mark.django_db
 def test_zip_entries_are_unpacked_as_streams_not_whole(api, manager, image_project):
     """A large, barely compressible image in a ZIP: checked and stored in chunks, never held whole."""
     import numpy

@@ -105,3 +105,12 @@ def test_two_identical_imports_racing_import_once(text_project):
         thread.join()
     assert sorted(answers) == [201, 409]
     assert Task.objects.filter(project=text_project).count() == 12
+
+
+@pytest.mark.parametrize("size", [100, 5 * 1024 * 1024], ids=["in memory", "temporary file"])
+def test_uploads_are_hashed_as_they_stream_in(size):
+    from django.test import RequestFactory
+
+    content = b"x" * size
+    request = RequestFactory().post("/", {"file": SimpleUploadedFile("a.txt", content)})
+    assert request.FILES["file"].sha256 == hashlib.sha256(content).hexdigest()
