@@ -18,6 +18,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ["CELERY_KEY_PREFIX"] = f"labeler-test-{os.getpid()}:"
     os.environ.setdefault("LABELER_VAR_DIR", tempfile.mkdtemp(prefix="labeler-test-"))
     os.environ.setdefault("MEDIA_ROOT", str(Path(os.environ["LABELER_VAR_DIR"]) / "media"))
+    # The suite's tasks that reference images by URL name these hosts, as a deployment would list its image store.
+    os.environ.setdefault("LABELER_ALLOWED_IMAGE_URL_PREFIXES", "https://example.com/,https://images.example.com/photos/")
     if not os.environ.get("REDIS_URL"):
         from labeler import redis_server
 

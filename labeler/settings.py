@@ -7,6 +7,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "labeler.body_limits.RequestBodyLimitMiddleware",  # first: refuses an oversized body before anything reads it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -113,15 +116,25 @@ STORAGES = {
 # Uploaded task files (images) live here; they are served only through a view that checks project access.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
-# Uploads: size limits apply to each uploaded file and to a JSON request body.
+# Request bodies: every endpoint takes at most LABELER_MAX_BODY_BYTES (413 above, before the body is read), except
+# the import endpoints, which take LABELER_IMPORT_MAX_BYTES per file and per JSON body, streamed to disk.
+LABELER_MAX_BODY_BYTES = env_int("LABELER_MAX_BODY_BYTES", 10 * 1024 * 1024)
 LABELER_IMPORT_MAX_BYTES = env_int("LABELER_IMPORT_MAX_BYTES", 512 * 1024 * 1024)
 LABELER_IMPORT_SYNC_MAX_TASKS = env_int("LABELER_IMPORT_SYNC_MAX_TASKS", 5000)
 LABELER_IMAGE_MAX_PIXELS = env_int("LABELER_IMAGE_MAX_PIXELS", 80_000_000)
 LABELER_ZIP_MAX_ENTRIES = env_int("LABELER_ZIP_MAX_ENTRIES", 100_000)
 LABELER_ZIP_MAX_UNCOMPRESSED_BYTES = env_int("LABELER_ZIP_MAX_UNCOMPRESSED_BYTES", 4 * 1024 * 1024 * 1024)
+# A ZIP entry over 1 MiB may unpack to at most this many times its compressed size (photos barely compress).
+LABELER_ZIP_MAX_RATIO = env_int("LABELER_ZIP_MAX_RATIO", 100)
+# Image URLs a task may name besides the project's own uploads (/data/upload/{project}/...), e.g.
+# "https://images.example.com/datasets/"; scheme and host must match exactly, the path must be under the prefix.
+LABELER_ALLOWED_IMAGE_URL_PREFIXES = env_list("LABELER_ALLOWED_IMAGE_URL_PREFIXES", "")
+for _prefix in LABELER_ALLOWED_IMAGE_URL_PREFIXES:
+    if not _prefix.lower().startswith(("https://", "http://")) or len(_prefix.split("/")) < 3 or not _prefix.split("/")[2]:
+        raise ImproperlyConfigured(f"LABELER_ALLOWED_IMAGE_URL_PREFIXES: {_prefix!r} must be an http(s) URL with a host")
 # Exports selecting more tasks than this are not streamed in the request (413): they are made as a snapshot job.
 LABELER_EXPORT_SYNC_MAX_TASKS = env_int("LABELER_EXPORT_SYNC_MAX_TASKS", 100_000)
-DATA_UPLOAD_MAX_MEMORY_SIZE = LABELER_IMPORT_MAX_BYTES
+DATA_UPLOAD_MAX_MEMORY_SIZE = LABELER_MAX_BODY_BYTES
 
 # Pre-labeling: tasks per Celery task, and how an external ML backend is retried.
 LABELER_PRELABEL_CHUNK_SIZE = env_int("LABELER_PRELABEL_CHUNK_SIZE", 1000)
@@ -132,6 +145,12 @@ LABELER_ML_BACKEND_RETRIES = env_int("LABELER_ML_BACKEND_RETRIES", 2)
 LABELER_ML_BACKEND_BACKOFF = env_int("LABELER_ML_BACKEND_BACKOFF_MS", 500) / 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
+# Django's two handlers (memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, a temporary file above), each also computing the
+# sha256 the import's duplicate check needs as the bytes arrive.
+FILE_UPLOAD_HANDLERS = [
+    "projects.uploads.HashingMemoryFileUploadHandler",
+    "projects.uploads.HashingTemporaryFileUploadHandler",
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from . import services, task_import
 from .importing import ImportError_
+from .image_urls import ImageUrlPolicy
 from .label_config import LabelConfigError, ResultError, parse_label_config, validate_result, validate_task_data
 from .models import Annotation, Prediction, Project, ProjectMember, Role, Task
 
@@ -64,6 +65,9 @@ class MemberInline(admin.TabularInline):
 
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="JSON, JSONL, CSV, TSV, TXT, an image, or a ZIP of images.")
+    allow_duplicate = forms.BooleanField(
+        required=False, label="Import again", help_text="Import even if this same file was imported into the project before.",
+    )
 
 
 @admin.register(Project)
@@ -151,11 +155,14 @@ class ProjectAdmin(admin.ModelAdmin):
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                outcome = task_import.start_import(project=project, user=request.user, uploads=[form.cleaned_data["file"]])
-            except (ImportError_, LabelConfigError) as exc:
+                outcome = task_import.start_import(
+                    project=project, user=request.user, uploads=[form.cleaned_data["file"]],
+                    allow_duplicate=form.cleaned_data["allow_duplicate"],
+                )
+            except (ImportError_, LabelConfigError, task_import.DuplicateImport) as exc:
                 form.add_error("file", str(exc))
             else:
-                if outcome.job is not None:
+                if outcome.counts is None:
                     messages.info(request, f"Importing {outcome.job.progress_total} tasks in the background (job {outcome.job.pk}).")
                     return redirect("admin:workers_job_change", outcome.job.pk)
                 counts = outcome.counts
@@ -199,7 +206,9 @@ class TaskForm(forms.ModelForm):
         project = cleaned.get("project") or getattr(self.instance, "project", None)
         if project is not None and isinstance(cleaned.get("data"), dict):
             try:
-                validate_task_data(services.project_config(project), cleaned["data"])
+                config = services.project_config(project)
+                validate_task_data(config, cleaned["data"])
+                ImageUrlPolicy.for_project(project.pk).check(config, cleaned["data"])
             except ResultError as exc:
                 self.add_error("data", str(exc))
         return cleaned

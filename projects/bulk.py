@@ -13,7 +13,7 @@ from django.utils import timezone
 from .models import Task
 
 TASK_COLUMNS = (
-    "id", "project_id", "data", "meta", "created_at", "updated_at", "is_gold",
+    "id", "project_id", "data", "meta", "created_at", "updated_at", "is_gold", "gold_result",
     "annotation_count", "cancelled_count", "is_finished",
 )
 EMPTY_JSON_OBJECT = "{}"
@@ -26,6 +26,7 @@ class TaskRow(NamedTuple):
     cancelled_count: int = 0
     is_finished: bool = False
     is_gold: bool = False
+    gold_result: list | None = None
 
 
 def insert_tasks(project_id: int, rows: list[TaskRow]) -> list[int]:
@@ -49,7 +50,8 @@ def _copy_tasks(project_id: int, rows: list[TaskRow]) -> list[int]:
             for task_id, row in zip(ids, rows):
                 copy.write_row((
                     task_id, project_id, json.dumps(row.data), json.dumps(row.meta) if row.meta else EMPTY_JSON_OBJECT,
-                    now, now, row.is_gold, row.annotation_count, row.cancelled_count, row.is_finished,
+                    now, now, row.is_gold, None if row.gold_result is None else json.dumps(row.gold_result),
+                    row.annotation_count, row.cancelled_count, row.is_finished,
                 ))
     return ids
 

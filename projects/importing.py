@@ -2,34 +2,25 @@
 
 Readers stream (a JSON list through ijson, others line by line) so a million-task file never sits in memory
 as Python objects. Every problem raises ImportError_ with the file name and the line or task number.
-Images are checked here (format, pixel count, ZIP entry paths) but stored by the caller.
+Images and ZIP archives are read by image_import; everything is stored by the caller.
 """
 import csv
 import io
 import json
 import math
-import os
-import zipfile
-import zlib
 from contextlib import closing
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import BinaryIO, Iterator
 
 import ijson
-from PIL import Image
 
+from .image_import import IMAGE_EXTENSIONS, extension_of, read_image, read_zip
+from .import_types import ImageUpload, ImportError_, ImportLimits, ParsedTask  # noqa: F401 (the readers' API)
 from .label_config import LabelConfig, ResultError, validate_result, validate_task_data
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
-# What Pillow may identify an upload as, whatever its extension: formats browsers can show, nothing exotic.
-IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF")
 TABULAR_EXTENSIONS = {".csv": ",", ".tsv": "\t"}
 TASK_FILE_EXTENSIONS = {".json", ".jsonl", ".txt", *TABULAR_EXTENSIONS}
 SUPPORTED_EXTENSIONS = TASK_FILE_EXTENSIONS | IMAGE_EXTENSIONS | {".zip"}
-# ZIP members that archivers add and nobody means to import.
-ZIP_JUNK_PREFIXES = ("__MACOSX/",)
-ZIP_JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 JSON_POSITION_SCAN_LIMIT = 64 * 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
 # Deeper task JSON is refused: ijson's memory grows with depth squared (a 60 KB file of "[" exhausts a
@@ -37,44 +28,18 @@ UTF8_BOM = b"\xef\xbb\xbf"
 MAX_JSON_DEPTH = 100
 MODEL_VERSION_MAX_LENGTH = 200  # the width of Prediction.model_version's column
 
-
-class ImportError_(ValueError):
-    """Input that cannot be imported; the message names the file and where in it."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass
-class ImportLimits:
-    max_bytes: int
-    max_image_pixels: int
-    zip_max_entries: int
-    zip_max_uncompressed_bytes: int
-
-
-@dataclass
-class ImageUpload:
-    """A checked image waiting to be stored; width and height come from its header."""
-
-    name: str
-    width: int
-    height: int
-    content: bytes
-
-
-@dataclass
-class ParsedTask:
-    data: dict
-    predictions: list = field(default_factory=list)
-    annotations: list = field(default_factory=list)
-    meta: dict = field(default_factory=dict)
-    image: ImageUpload | None = None
-
-
-def extension_of(name: str) -> str:
-    return os.path.splitext(name.lower())[1]
+# The top-level keys of a task that Labeler reads (Label Studio's import format).
+TASK_KEYS = ("data", "predictions", "annotations", "meta", "is_gold", "gold_result")
+# Keys Label Studio's own export adds. Its identifiers travel along in meta["label_studio"] (to trace a task back);
+# its counters (Labeler keeps its own), unsubmitted drafts and comment bookkeeping are ignored on purpose.
+LABEL_STUDIO_KEPT_KEYS = ("id", "inner_id", "project", "file_upload", "created_at", "updated_at", "updated_by")
+LABEL_STUDIO_IGNORED_KEYS = (
+    "total_annotations", "cancelled_annotations", "total_predictions", "drafts", "comment_count",
+    "unresolved_comment_count", "last_comment_updated_at", "comment_authors",
+)
+# CSV/TSV columns that are task fields rather than data fields.
+TABULAR_TASK_COLUMNS = ("is_gold", "gold_result")
+TABULAR_TRUE, TABULAR_FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 
 
 def check_supported(name: str) -> None:
@@ -98,10 +63,10 @@ def read_tasks(name: str, stream: BinaryIO, config: LabelConfig, limits: ImportL
     elif extension == ".txt":
         raw_items = _read_text_lines(name, stream, config)
     elif extension == ".zip":
-        yield from _read_zip(name, stream, config, limits)
+        yield from read_zip(name, stream, config, limits)
         return
     else:
-        yield _image_task(config, _check_image(name, stream.read, limits))
+        yield read_image(name, stream, config, limits)
         return
     # Closed at once when a task is refused, so the reader's text wrapper lets go of the stream in order.
     with closing(raw_items):
@@ -119,13 +84,14 @@ def parse_json_body(payload, config: LabelConfig) -> Iterator[ParsedTask]:
 def _parse_task(config: LabelConfig, item, where: str) -> ParsedTask:
     if not isinstance(item, dict):
         raise ImportError_(f"{where}: a task must be a JSON object, not {type(item).__name__}")
-    _check_storable(item, where)
+    check_storable(item, where)
     if isinstance(item.get("data"), dict):
         data = item["data"]
         predictions = _list_field(item, "predictions", where)
         annotations = _list_field(item, "annotations", where)
-        meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
+        meta = _task_meta(item, where)
     else:
+        _refuse_task_keys_without_data(item, where)
         data, predictions, annotations, meta = item, [], [], {}
     try:
         validate_task_data(config, data)
@@ -133,12 +99,86 @@ def _parse_task(config: LabelConfig, item, where: str) -> ParsedTask:
             _check_result_holder(config, data, prediction, f"predictions[{index}]")
         for index, annotation in enumerate(annotations):
             _check_result_holder(config, data, annotation, f"annotations[{index}]")
+        is_gold, gold_result = _gold_of(config, data, item if data is not item else {}, annotations)
     except ResultError as exc:
         raise ImportError_(f"{where}: {exc}") from None
-    return ParsedTask(data=data, predictions=predictions, annotations=annotations, meta=meta)
+    return ParsedTask(
+        data=data, predictions=predictions, annotations=annotations, meta=meta,
+        is_gold=is_gold, gold_result=gold_result, where=where,
+    )
 
 
-def _check_storable(item: dict, where: str) -> None:
+def _task_meta(item: dict, where: str) -> dict:
+    """The task's meta, with Label Studio's identifiers added; any key nobody reads is refused, naming it."""
+    unknown = [key for key in item if key not in TASK_KEYS and key not in LABEL_STUDIO_KEPT_KEYS
+               and key not in LABEL_STUDIO_IGNORED_KEYS]
+    if unknown:
+        raise ImportError_(
+            f'{where}: unknown field "{unknown[0]}"; a task has {", ".join(TASK_KEYS)} '
+            "(and Label Studio's export keys); put extra values in meta"
+        )
+    meta = item.get("meta", {})
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ImportError_(f"{where}: meta must be an object")
+    kept = {key: item[key] for key in LABEL_STUDIO_KEPT_KEYS if key in item}
+    if kept:
+        meta = {**meta, "label_studio": {**(meta.get("label_studio") or {}), **kept}}
+    return meta
+
+
+def _refuse_task_keys_without_data(item: dict, where: str) -> None:
+    """A bare object is the task's data; one that also carries task keys was meant as a task, missing "data"."""
+    misplaced = [key for key in TASK_KEYS if key in item and key != "data"]
+    if misplaced and "data" not in item:
+        raise ImportError_(f'{where}: has "{misplaced[0]}" but no "data" object; put the task\'s fields under "data"')
+
+
+def _gold_of(config: LabelConfig, data: dict, item: dict, annotations: list) -> tuple[bool, list | None]:
+    """Whether the task is gold, and its known answer: `is_gold` with `gold_result`, or Label Studio's
+    `ground_truth: true` on an annotation (whose result becomes the answer). Conflicting statements are refused."""
+    is_gold = item.get("is_gold")
+    if is_gold is not None and not isinstance(is_gold, bool):
+        raise ResultError("is_gold must be true or false")
+    gold_result = item.get("gold_result")
+    if gold_result is not None:
+        try:
+            validate_result(config, data, gold_result)
+        except ResultError as exc:
+            raise ResultError(f"gold_result: {exc}") from None
+    truth = _ground_truth_result(annotations)
+    if truth is not None:
+        if gold_result is not None and gold_result != truth:
+            raise ResultError("gold_result differs from the result of the ground_truth annotation; give one answer")
+        if is_gold is False:
+            raise ResultError("is_gold is false but an annotation is marked ground_truth")
+        gold_result = truth
+    if is_gold is None:
+        is_gold = gold_result is not None
+    if is_gold and gold_result is None:
+        raise ResultError("is_gold is true but there is no gold_result (the known answer) nor a ground_truth annotation")
+    if not is_gold and gold_result is not None:
+        raise ResultError("gold_result is given but is_gold is false")
+    return is_gold, gold_result
+
+
+def _ground_truth_result(annotations: list) -> list | None:
+    truths = []
+    for index, annotation in enumerate(annotations):
+        flag = annotation.get("ground_truth", False)
+        if not isinstance(flag, bool):
+            raise ResultError(f"annotations[{index}].ground_truth must be true or false")
+        if flag:
+            if annotation.get("was_cancelled"):
+                raise ResultError(f"annotations[{index}] is a skipped annotation and cannot be ground_truth")
+            truths.append(annotation.get("result") or [])
+    if any(result != truths[0] for result in truths[1:]):
+        raise ResultError("two ground_truth annotations disagree; mark one")
+    return truths[0] if truths else None
+
+
+def check_storable(item: dict, where: str) -> None:
     """Refuse what a JSON column (PostgreSQL's jsonb) cannot hold: NUL characters, NaN or infinite numbers,
     and nesting deeper than MAX_JSON_DEPTH. Level by level, not recursive: deep input cannot overflow the stack."""
     level, depth = [item], 1
@@ -330,13 +370,32 @@ def _read_tabular(name: str, stream: BinaryIO, delimiter: str) -> Iterator[tuple
                 raise ImportError_(
                     f"{name}: line {reader.line_num} has {len(row)} fields but the header has {len(header)}"
                 )
-            yield f"line {reader.line_num}", dict(zip(header, row))
+            yield f"line {reader.line_num}", _tabular_task(dict(zip(header, row)), f"{name}: line {reader.line_num}")
     except UnicodeDecodeError:
         raise ImportError_(f"{name}: not UTF-8 text") from None
     except csv.Error as exc:
         raise ImportError_(f"{name}: malformed CSV: {exc}") from None
     finally:
         text.detach()
+
+
+def _tabular_task(row: dict, where: str) -> dict:
+    """A CSV/TSV row as a task: the is_gold and gold_result columns (a JSON result list) are the task's, the
+    rest is its data."""
+    if not any(column in row for column in TABULAR_TASK_COLUMNS):
+        return {"data": row}
+    task: dict = {"data": {key: value for key, value in row.items() if key not in TABULAR_TASK_COLUMNS}}
+    flag = row.get("is_gold", "").strip().lower()
+    if flag not in TABULAR_TRUE | TABULAR_FALSE:
+        raise ImportError_(f"{where}: is_gold must be true or false, not {row['is_gold']!r}")
+    if flag:
+        task["is_gold"] = flag in TABULAR_TRUE
+    if row.get("gold_result", "").strip():
+        try:
+            task["gold_result"] = _strict_json_loads(row["gold_result"])
+        except (ValueError, RecursionError) as exc:
+            raise ImportError_(f"{where}: gold_result is not JSON ({_describe_json_error(exc)})") from None
+    return task
 
 
 def _read_text_lines(name: str, stream: BinaryIO, config: LabelConfig) -> Iterator[tuple[str, object]]:
@@ -355,92 +414,3 @@ def _read_text_lines(name: str, stream: BinaryIO, config: LabelConfig) -> Iterat
         text.detach()
 
 
-def _image_task(config: LabelConfig, image: ImageUpload) -> ParsedTask:
-    image_fields = config.data_fields_of_kind("image")
-    if not image_fields:
-        raise ImportError_(f"{image.name}: this project's label config has no <Image> to show an image in")
-    if len(config.objects) != 1:
-        raise ImportError_(f"{image.name}: image uploads need a label config whose only object is one <Image>")
-    # The URL is filled in by the caller once the image is stored.
-    return ParsedTask(
-        data={image_fields[0]: ""},
-        meta={"file_name": image.name, "image_width": image.width, "image_height": image.height},
-        image=image,
-    )
-
-
-def _check_image(name: str, read, limits: ImportLimits) -> ImageUpload:
-    """Check an image's format and pixel count from its header, before anything decodes it."""
-    content = read()
-    if len(content) > limits.max_bytes:
-        raise ImportError_(f"{name}: {len(content)} bytes is over the {limits.max_bytes}-byte limit", status=413)
-    try:
-        with Image.open(io.BytesIO(content), formats=IMAGE_FORMATS) as image:
-            width, height = image.size
-            if width * height > limits.max_image_pixels:
-                raise ImportError_(
-                    f"{name}: {width}x{height} pixels is over the limit of {limits.max_image_pixels} "
-                    "(a decompression bomb, or an image too large to label)"
-                )
-            image.verify()
-    except ImportError_:
-        raise
-    except Image.DecompressionBombError:
-        raise ImportError_(f"{name}: too many pixels (a decompression bomb)") from None
-    except Exception:
-        raise ImportError_(f"{name}: not an image Labeler can read (JPEG, PNG, GIF, BMP, WebP, TIFF)") from None
-    return ImageUpload(name=name, width=width, height=height, content=content)
-
-
-def _read_zip(name: str, stream: BinaryIO, config: LabelConfig, limits: ImportLimits) -> Iterator[ParsedTask]:
-    try:
-        archive = zipfile.ZipFile(stream)
-    except zipfile.BadZipFile:
-        raise ImportError_(f"{name}: not a valid ZIP archive") from None
-    with archive:
-        members = [info for info in archive.infolist() if not _is_zip_junk(info)]
-        _check_zip_members(name, members, limits)
-        if not members:
-            raise ImportError_(f"{name}: the archive holds no images")
-        for info in members:
-            if extension_of(info.filename) not in IMAGE_EXTENSIONS:
-                raise ImportError_(f"{name}: {info.filename} is not an image; a ZIP import holds images only")
-            entry_name = info.filename.replace("\\", "/")
-            where = f"{name}/{entry_name}"
-            image = _check_image(where, lambda info=info, where=where: _read_zip_entry(archive, info, where), limits)
-            image.name = os.path.basename(entry_name)
-            yield _image_task(config, image)
-
-
-def _read_zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
-    try:
-        return archive.read(info)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise ImportError_(f"{where}: the archive entry is damaged ({exc})") from None
-    except (NotImplementedError, RuntimeError) as exc:  # an unknown compression method, or a password
-        raise ImportError_(f"{where}: the archive entry cannot be unpacked ({exc})") from None
-
-
-def _is_zip_junk(info: zipfile.ZipInfo) -> bool:
-    base = os.path.basename(info.filename.rstrip("/"))
-    return info.is_dir() or info.filename.startswith(ZIP_JUNK_PREFIXES) or base in ZIP_JUNK_NAMES or base.startswith("._")
-
-
-def _check_zip_members(name: str, members: list[zipfile.ZipInfo], limits: ImportLimits) -> None:
-    if len(members) > limits.zip_max_entries:
-        raise ImportError_(f"{name}: {len(members)} entries is over the limit of {limits.zip_max_entries}")
-    total = 0
-    for info in members:
-        path = info.filename.replace("\\", "/")
-        if path.startswith("/") or ".." in path.split("/") or (len(path) > 1 and path[1] == ":"):
-            raise ImportError_(f"{name}: entry {info.filename!r} points outside the archive")
-        if info.file_size > limits.max_bytes:
-            raise ImportError_(
-                f"{name}: entry {info.filename!r} unpacks to {info.file_size} bytes, over the {limits.max_bytes}-byte limit",
-                status=413,
-            )
-        total += info.file_size
-    if total > limits.zip_max_uncompressed_bytes:
-        raise ImportError_(
-            f"{name}: unpacks to {total} bytes, over the limit of {limits.zip_max_uncompressed_bytes} (a ZIP bomb?)"
-        )

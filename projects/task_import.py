@@ -1,19 +1,22 @@
 """Import tasks into a project: check everything first, then write it all in one transaction.
 
 Small imports run inside the request (201). Larger ones are staged to storage and written by a Celery job
-(202), which checks them again, reports progress, and commits all tasks or none.
+(202), which checks them again, reports progress, and commits all tasks or none. Either way the import is a Job
+row carrying the upload's sha256, so the same file sent again (a retry, a double click) is refused with 409
+while the first import is queued, running or done, unless the caller asks for a duplicate.
 """
-import json
+import hashlib
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 from django.conf import settings
-from django.core.files.base import ContentFile, File
+from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from ml import hooks as ml_hooks
@@ -21,7 +24,9 @@ from workers import jobs
 from workers.models import Job
 
 from .bulk import TaskRow, insert_tasks
-from .importing import ImportError_, ImportLimits, ParsedTask, check_supported, parse_json_body, read_tasks
+from .image_urls import UPLOAD_URL_PREFIX, ImageUrlPolicy
+from .importing import ImportError_, ImportLimits, ParsedTask, check_supported, read_tasks
+from .label_config import ResultError
 from .models import Annotation, Prediction, Project
 from .predictions import refresh_uncertainty
 from .services import ImportCounts, project_config
@@ -29,6 +34,22 @@ from .services import ImportCounts, project_config
 CHUNK_SIZE = 2000
 UPLOAD_PREFIX = "uploads"
 STAGING_PREFIX = "imports"
+HASH_CHUNK_BYTES = 1024 * 1024
+# An earlier import of the same content in one of these states makes a new one a duplicate; a failed or
+# cancelled one imported nothing, so trying again is what the user should do.
+DUPLICATE_STATUSES = (Job.Status.QUEUED, Job.Status.RUNNING, Job.Status.SUCCEEDED)
+
+
+class DuplicateImport(Exception):
+    """The same content was imported into this project already, or is being imported (HTTP 409)."""
+
+    def __init__(self, earlier: Job):
+        super().__init__(
+            f"This is the same file as import job {earlier.pk} ({earlier.status}, started "
+            f"{earlier.created_at:%Y-%m-%d %H:%M} UTC); importing it again would duplicate its tasks. "
+            "Pass ?allow_duplicate=true to import it anyway."
+        )
+        self.job = earlier
 
 
 @dataclass
@@ -39,10 +60,12 @@ class ImportOutcome:
 
 @dataclass
 class Source:
-    """One file to import: its original name and a way to open its bytes."""
+    """One file to import: its original name, a way to open its bytes, and their sha256."""
 
     name: str
     open: Callable[[], BinaryIO]
+    sha256: str = ""
+    size: int = 0
 
 
 def import_limits() -> ImportLimits:
@@ -51,29 +74,82 @@ def import_limits() -> ImportLimits:
         max_image_pixels=settings.LABELER_IMAGE_MAX_PIXELS,
         zip_max_entries=settings.LABELER_ZIP_MAX_ENTRIES,
         zip_max_uncompressed_bytes=settings.LABELER_ZIP_MAX_UNCOMPRESSED_BYTES,
+        zip_max_ratio=settings.LABELER_ZIP_MAX_RATIO,
     )
 
 
 def image_url(project_id: int, stored_name: str) -> str:
-    return f"/data/upload/{project_id}/{stored_name}"
+    return f"{UPLOAD_URL_PREFIX}{project_id}/{stored_name}"
 
 
-def start_import(*, project: Project, user, uploads: list | None = None, payload=None) -> ImportOutcome:
-    """Check the whole input, then import it now or queue a job for it. Raises ImportError_ on bad input."""
+def start_import(*, project: Project, user, uploads: list, allow_duplicate: bool = False) -> ImportOutcome:
+    """Check the whole input, then import it now or queue a job for it. Raises ImportError_ on bad input and
+    DuplicateImport when the same content is already imported (or being imported) into the project."""
     limits = import_limits()
-    for upload in uploads or []:
+    for upload in uploads:
         check_supported(upload.name)
         if upload.size > limits.max_bytes:
             raise ImportError_(f"{upload.name}: {upload.size} bytes is over the {limits.max_bytes}-byte import limit", status=413)
-    sources = [Source(upload.name, _rewinding(upload)) for upload in uploads or []]
-    total = sum(1 for _ in _parse_all(project, sources, payload))
+    sources = [Source(upload.name, _rewinding(upload), sha256=sha256_of(upload), size=upload.size) for upload in uploads]
+    checksum = combined_checksum(sources)
+    if not allow_duplicate:
+        refuse_duplicate(project, checksum)  # early, so a retried 500 MB upload is not parsed again
+    total = sum(1 for _ in _parse_all(project, sources))
     if total == 0:
         raise ImportError_("nothing to import: no tasks found in the upload")
+    params = {"checksum": checksum, "files": [{"name": s.name, "sha256": s.sha256, "size": s.size} for s in sources]}
     if total <= settings.LABELER_IMPORT_SYNC_MAX_TASKS:
-        with transaction.atomic():
-            counts = write_tasks(project, _parse_all(project, sources, payload))
-        return ImportOutcome(counts=counts)
-    return ImportOutcome(job=_queue_import_job(project, user, uploads or [], payload, total))
+        return _import_now(project, user, sources, params, total, allow_duplicate=allow_duplicate)
+    return ImportOutcome(job=_queue_import_job(project, user, uploads, params, total, allow_duplicate=allow_duplicate))
+
+
+def sha256_of(upload) -> str:
+    """The upload's sha256: computed while it streamed in (projects.uploads), else read once more now."""
+    known = getattr(upload, "sha256", "")
+    if known:
+        return known
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in iter(lambda: upload.read(HASH_CHUNK_BYTES), b""):
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def combined_checksum(sources: list[Source]) -> str:
+    """One file's sha256, or for several files in one request a sha256 over theirs, in order."""
+    if len(sources) == 1:
+        return sources[0].sha256
+    return hashlib.sha256("\n".join(source.sha256 for source in sources).encode()).hexdigest()
+
+
+def refuse_duplicate(project: Project, checksum: str) -> None:
+    earlier = (
+        Job.objects.filter(project=project, kind=Job.Kind.IMPORT, status__in=DUPLICATE_STATUSES, params__checksum=checksum)
+        .order_by("id").first()
+    )
+    if earlier is not None:
+        raise DuplicateImport(earlier)
+
+
+def _lock_project_for_import(project: Project, checksum: str, *, allow_duplicate: bool) -> None:
+    """Serialise imports into one project from the duplicate check to commit, so two identical requests
+    racing each other cannot both pass the check: the second waits, then sees the first one's job."""
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    if not allow_duplicate:
+        refuse_duplicate(project, checksum)
+
+
+def _import_now(project: Project, user, sources: list[Source], params: dict, total: int, *, allow_duplicate: bool) -> ImportOutcome:
+    with transaction.atomic():
+        _lock_project_for_import(project, params["checksum"], allow_duplicate=allow_duplicate)
+        counts = write_tasks(project, _parse_all(project, sources))
+        now = timezone.now()
+        job = Job.objects.create(
+            kind=Job.Kind.IMPORT, project=project, created_by=user, status=Job.Status.SUCCEEDED, params=params,
+            progress_total=total, progress_done=total, result=counts.as_dict(), started_at=now, finished_at=now,
+        )
+    return ImportOutcome(counts=counts, job=job)
 
 
 def _rewinding(upload) -> Callable[[], BinaryIO]:
@@ -84,29 +160,37 @@ def _rewinding(upload) -> Callable[[], BinaryIO]:
     return open_from_start
 
 
-def _parse_all(project: Project, sources: list[Source], payload) -> Iterator[ParsedTask]:
+def _parse_all(project: Project, sources: list[Source]) -> Iterator[ParsedTask]:
     config = project_config(project)
-    if payload is not None:
-        yield from parse_json_body(payload, config)
     limits = import_limits()
+    image_urls = ImageUrlPolicy.for_project(project.pk)
     for source in sources:
-        yield from read_tasks(source.name, source.open(), config, limits)
+        for parsed in read_tasks(source.name, source.open(), config, limits):
+            if parsed.image is None:  # an uploaded image gets its URL, in this project, when it is stored
+                try:
+                    image_urls.check(config, parsed.data)
+                except ResultError as exc:
+                    raise ImportError_(f"{parsed.where}: {exc}") from None
+            yield parsed
 
 
-def _queue_import_job(project: Project, user, uploads: list, payload, total: int) -> Job:
+def _queue_import_job(project: Project, user, uploads: list, params: dict, total: int, *, allow_duplicate: bool) -> Job:
     from workers.tasks import run_import_job
 
     staging = f"{STAGING_PREFIX}/{project.pk}/{uuid.uuid4().hex}"
     files = []
-    if payload is not None:
-        body = ContentFile(json.dumps(payload).encode())
-        files.append({"name": "request-body.json", "path": default_storage.save(f"{staging}/request-body.json", body)})
-    for upload in uploads:
+    for upload, described in zip(uploads, params["files"]):
         upload.seek(0)
         path = default_storage.save(f"{staging}/{get_valid_filename(upload.name)}", File(upload))
-        files.append({"name": upload.name, "path": path})
-    job = jobs.create_job(kind=Job.Kind.IMPORT, project=project, created_by=user, params={"files": files}, total=total)
-    jobs.enqueue(run_import_job, job)
+        files.append({**described, "path": path})
+    try:
+        with transaction.atomic():
+            _lock_project_for_import(project, params["checksum"], allow_duplicate=allow_duplicate)
+            job = jobs.create_job(kind=Job.Kind.IMPORT, project=project, created_by=user, params={**params, "files": files}, total=total)
+            jobs.enqueue(run_import_job, job)
+    except BaseException:
+        _delete_staged(files)
+        raise
     return job
 
 
@@ -186,13 +270,15 @@ def _task_row(project: Project, parsed: ParsedTask) -> TaskRow:
     return TaskRow(
         data=parsed.data, meta=parsed.meta, annotation_count=submitted,
         cancelled_count=len(parsed.annotations) - submitted, is_finished=submitted >= project.overlap,
+        is_gold=parsed.is_gold, gold_result=parsed.gold_result,
     )
 
 
 def _store_image(project: Project, parsed: ParsedTask, stored_files: list[str]) -> None:
     image = parsed.image
     name = f"{uuid.uuid4().hex[:12]}-{get_valid_filename(image.name) or 'image'}"
-    stored = default_storage.save(f"{UPLOAD_PREFIX}/{project.pk}/{name}", ContentFile(image.content))
+    with image.open() as content:  # streamed to storage; File() so an upload's temporary file is copied, not moved
+        stored = default_storage.save(f"{UPLOAD_PREFIX}/{project.pk}/{name}", File(content))
     stored_files.append(stored)
     field = next(iter(parsed.data))
     parsed.data[field] = image_url(project.pk, stored.rsplit("/", 1)[-1])
@@ -211,7 +297,7 @@ def run_import(job_id: int) -> None:
                 Source(item["name"], _rewinding(open_files.enter_context(default_storage.open(item["path"], "rb"))))
                 for item in job.params["files"]
             ]
-            counts = write_tasks(job.project, _parse_all(job.project, sources, None), on_chunk=_progress_reporter(job_id))
+            counts = write_tasks(job.project, _parse_all(job.project, sources), on_chunk=_progress_reporter(job_id))
             if not _still_ours(job_id):
                 transaction.set_rollback(True)
                 return

@@ -99,7 +99,7 @@ def test_label_studio_export_keeps_annotations_and_predictions(api, manager, tex
     assert response.json() == {"task_count": 1, "annotation_count": 1, "prediction_count": 1}
     assert counters(client, text_project) == {"task_count": 1, "finished_task_count": 1, "annotation_count": 1}
     task = Task.objects.get(project=text_project)
-    assert task.meta == {"source": "ls-export"}
+    assert task.meta == {"source": "ls-export", "label_studio": {"id": 17, "inner_id": 1, "file_upload": "reviews.json"}}
     detail = client.get(f"/api/tasks/{task.pk}/").json()
     assert detail["data"] == {"text": "Ann lives in London."}
     assert [item["from_name"] for item in detail["annotations"][0]["result"]] == ["entities", "sentiment"]

@@ -50,11 +50,11 @@ def test_json_nested_past_the_recursion_limit_is_a_400(api, manager, text_projec
     body = "[" * 50_000 + "]" * 50_000
     response = api(manager).post(f"/api/projects/{text_project.pk}/import", body, content_type="application/json")
     assert response.status_code == 400
-    assert "nested too deeply" in response.json()["detail"]
+    assert "nested deeper than 100 levels" in response.json()["detail"]
 
 
 def test_a_json_body_over_the_upload_limit_is_a_json_413(api, manager, text_project, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    settings.LABELER_IMPORT_MAX_BYTES = 1000
     body = json.dumps([{"text": "x" * 100} for _ in range(20)])
     response = api(manager).post(f"/api/projects/{text_project.pk}/import", body, content_type="application/json")
     assert response.status_code == 413

@@ -129,9 +129,9 @@ def test_an_import_starts_pre_labeling_when_the_project_says_so(api, manager, im
     monkeypatch.setattr("workers.tasks.plan_prelabel_job.delay", lambda job_id: None)
 
     with django_capture_on_commit_callbacks(execute=True):
-        import_tasks(image_project, [{"image": "/data/upload/1/a.png"}])
+        import_tasks(image_project, [{"image": f"/data/upload/{image_project.pk}/a.png"}])
 
-    job = Job.objects.get(project=image_project)
+    job = Job.objects.get(project=image_project, kind=Job.Kind.PRELABEL)
     assert (job.kind, job.params) == ("prelabel", {"only_missing": True})
     hooks.tasks_imported(image_project.pk + 1000)  # a project without a model: nothing happens
 

@@ -33,8 +33,8 @@ def exception_handler(exc, context):
     if isinstance(exc, AlreadyAnnotated):
         return Response({"detail": str(exc), "annotation_id": exc.annotation.pk}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, RequestDataTooBig):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return Response({"detail": f"The request body is over the {limit}-byte limit; upload a file instead."}, status=413)
+        limit = getattr(exc, "limit", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return Response({"detail": f"The request body is over the {limit}-byte limit for this endpoint."}, status=413)
     if isinstance(exc, DjangoValidationError):
         return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)

@@ -135,6 +135,29 @@ class TaskSerializer(serializers.ModelSerializer):
         fields = ["id", "project", "data", "meta", "is_gold", "annotation_count", "cancelled_count", "is_finished", "created_at", "updated_at"]
 
 
+class TaskPatchSerializer(serializers.Serializer):
+    """What a manager may change on a task; any other key is refused, naming it, rather than ignored."""
+
+    data = serializers.DictField(required=False, help_text="The task's data: the fields the label config's objects read.")
+    meta = serializers.DictField(required=False)
+    is_gold = serializers.BooleanField(required=False, help_text="A gold task's answer is known; annotators are scored on it.")
+    gold_result = serializers.JSONField(required=False, allow_null=True, help_text="The known answer (result items).")
+
+    def to_internal_value(self, payload):
+        if isinstance(payload, dict):
+            unknown = sorted(set(payload) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [f"is not a task field you may change (send {', '.join(self.fields)})"] for key in unknown}
+                )
+        return super().to_internal_value(payload)
+
+    def validate_gold_result(self, value):
+        if value is not None and not isinstance(value, list):
+            raise serializers.ValidationError("gold_result must be a list of result items, or null")
+        return value
+
+
 class ConsensusSerializer(serializers.Serializer):
     result = serializers.JSONField(source="consensus_result")
     agreement = serializers.FloatField(allow_null=True, help_text="0-1; null with fewer than two annotators.")
@@ -205,6 +228,8 @@ class ProgressSerializer(serializers.Serializer):
 
 
 class ImportResultSerializer(serializers.Serializer):
+    """The `Location` header names the import's job (GET /api/jobs/{id}/), whose params hold the upload's sha256."""
+
     task_count = serializers.IntegerField()
     annotation_count = serializers.IntegerField()
     prediction_count = serializers.IntegerField()

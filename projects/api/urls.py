@@ -10,7 +10,7 @@ urlpatterns = [
     path("projects/<int:pk>/members/", views.MemberListView.as_view(), name="api-members"),
     path("projects/<int:pk>/members/<int:user_id>/", views.MemberDetailView.as_view(), name="api-member"),
     path("projects/<int:pk>/import", views.ImportView.as_view(), name="api-import"),
-    path("projects/<int:pk>/import/", views.ImportSlashView.as_view()),
+    path("projects/<int:pk>/import/", views.ImportSlashView.as_view(), name="api-import-slash"),
     path("projects/<int:pk>/tasks/", views.TaskListView.as_view(), name="api-tasks"),
     path("projects/<int:pk>/next/", views.NextTaskView.as_view(), name="api-next-task"),
     path("projects/<int:pk>/release/", views.ReleaseView.as_view(), name="api-release-tasks"),

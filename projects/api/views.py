@@ -1,12 +1,13 @@
 """REST endpoints. Each view parses and authorises, calls one service, and shapes the answer."""
 import django_filters
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,8 +15,9 @@ from rest_framework.views import APIView
 from workers import jobs
 from workers.models import Job
 
-from .. import access, queue, services, task_import
+from .. import access, queue, services, task_edits, task_import
 from ..access import MANAGE
+from ..uploads import spool_body
 from ..models import Annotation, Project, ProjectMember, Role, Task
 from . import serializers as s
 
@@ -111,29 +113,60 @@ class MemberDetailView(APIView):
 
 
 class ImportView(APIView):
+    EMPTY_BODY_ERROR = "Send tasks as a JSON list in the body, or upload files in the multipart field 'file'."
+    DUPLICATE_PARAMETER = OpenApiParameter(
+        "allow_duplicate", OpenApiTypes.BOOL,
+        description="Import even when the same content was already imported into this project (otherwise 409).",
+    )
+
     @extend_schema(
         request={
             "application/json": {"type": "array", "items": {"type": "object"}},
             "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
         },
-        responses={201: s.ImportResultSerializer, 202: s.JobSerializer},
+        parameters=[DUPLICATE_PARAMETER],
+        responses={
+            201: s.ImportResultSerializer, 202: s.JobSerializer,
+            409: OpenApiResponse(description="The same content is already imported (or being imported); `job` names that import."),
+            413: OpenApiResponse(description="The upload is over LABELER_IMPORT_MAX_BYTES, or a ZIP entry over its limits."),
+        },
         description="Import tasks (Label Studio format) from a JSON body or uploaded files. Small imports answer 201 "
-        "with counts; large ones answer 202 with the import job to poll.",
+        "with counts; large ones answer 202 with the import job to poll. Sending the same content again answers 409 "
+        "naming the earlier import job, unless `allow_duplicate=true`.",
     )
     def post(self, request, pk: int):
         project = access.get_project_for(request.user, pk, roles=MANAGE)
-        uploads = [upload for field in request.FILES for upload in request.FILES.getlist(field)]
-        payload = None
-        if not uploads:
-            if not request.content_type.startswith("application/json") or request.data in ([], {}):
-                raise ValidationError({"detail": "Send tasks as a JSON list in the body, or upload files in the multipart field 'file'."})
-            payload = request.data
-        outcome = task_import.start_import(project=project, user=request.user, uploads=uploads, payload=payload)
-        if outcome.job is not None:
+        allow_duplicate = _boolean_param(request, "allow_duplicate")
+        uploads = self._uploads(request)
+        try:
+            outcome = task_import.start_import(project=project, user=request.user, uploads=uploads, allow_duplicate=allow_duplicate)
+        except task_import.DuplicateImport as duplicate:
+            return Response({"detail": str(duplicate), "job": duplicate.job.pk}, status=status.HTTP_409_CONFLICT)
+        finally:
+            for upload in uploads:
+                upload.close()
+        location = {"Location": f"/api/jobs/{outcome.job.pk}/"}
+        if outcome.counts is None:
             outcome.job.refresh_from_db()
             answer = status.HTTP_503_SERVICE_UNAVAILABLE if outcome.job.status == Job.Status.FAILED else status.HTTP_202_ACCEPTED
-            return Response(s.JobSerializer(outcome.job).data, status=answer, headers={"Location": f"/api/jobs/{outcome.job.pk}/"})
-        return Response(outcome.counts.as_dict(), status=status.HTTP_201_CREATED)
+            return Response(s.JobSerializer(outcome.job).data, status=answer, headers=location)
+        return Response(outcome.counts.as_dict(), status=status.HTTP_201_CREATED, headers=location)
+
+    def _uploads(self, request) -> list:
+        """The uploaded files, or the JSON body spooled to a temporary file (never parsed in memory whole)."""
+        if request.content_type.startswith("application/json"):
+            if request.stream is None:
+                raise ValidationError({"detail": self.EMPTY_BODY_ERROR})
+            body = spool_body(request.stream, name="request-body.json", content_type="application/json",
+                              limit=settings.LABELER_IMPORT_MAX_BYTES)
+            if body.size <= 16 and body.read().strip() in (b"", b"[]", b"{}"):
+                body.close()
+                raise ValidationError({"detail": self.EMPTY_BODY_ERROR})
+            return [body]
+        uploads = [upload for field in request.FILES for upload in request.FILES.getlist(field)]
+        if not uploads:
+            raise ValidationError({"detail": self.EMPTY_BODY_ERROR})
+        return uploads
 
 
 @extend_schema(exclude=True)
@@ -175,15 +208,54 @@ class TaskListView(generics.ListAPIView):
         return None if narrowing else self.project.task_count
 
 
-class TaskDetailView(generics.RetrieveAPIView):
-    serializer_class = s.TaskDetailSerializer
+class TaskDetailView(APIView):
+    """One task (Label Studio's GET, PATCH, DELETE /api/tasks/{id}/); changes are for the project's managers."""
 
-    def get_object(self):
-        task = access.get_task_for(self.request.user, self.kwargs["pk"])
-        annotations = access.visible_annotations(self.request.user, task.project, Annotation.objects.filter(task=task))
-        task.visible_annotations = list(annotations)
-        task.sees_others_work = access.sees_others_work(self.request.user, task.project)
-        return task
+    @extend_schema(responses=s.TaskDetailSerializer)
+    def get(self, request, pk: int):
+        return Response(s.TaskDetailSerializer(_task_with_visible_work(request.user, access.get_task_for(request.user, pk))).data)
+
+    @extend_schema(
+        request=s.TaskPatchSerializer,
+        responses={200: s.TaskDetailSerializer, 400: OpenApiResponse(description="A field refused, named in the answer."), 403: None},
+        description="Change a task's `data`, `meta`, `is_gold` and `gold_result` (checked against the label config).",
+    )
+    def patch(self, request, pk: int):
+        task = _managed_task(request.user, pk)
+        body = s.TaskPatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            updated = task_edits.update_task(task=task, changes=dict(body.validated_data))
+        except task_edits.InvalidTaskChange as exc:
+            raise ValidationError({exc.field: [str(exc)]}) from None
+        updated.project.user_role = task.project.user_role
+        return Response(s.TaskDetailSerializer(_task_with_visible_work(request.user, updated)).data)
+
+    @extend_schema(responses={204: None, 403: None})
+    def delete(self, request, pk: int):
+        task_edits.delete_task(task=_managed_task(request.user, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _managed_task(user, task_id: int) -> Task:
+    task = access.get_task_for(user, task_id)
+    if task.project.user_role not in MANAGE:
+        raise PermissionDenied(f"Only managers of project {task.project_id} may change its tasks; you are {task.project.user_role}.")
+    return task
+
+
+def _task_with_visible_work(user, task: Task) -> Task:
+    annotations = access.visible_annotations(user, task.project, Annotation.objects.filter(task=task))
+    task.visible_annotations = list(annotations)
+    task.sees_others_work = access.sees_others_work(user, task.project)
+    return task
+
+
+def _boolean_param(request, name: str) -> bool:
+    raw = request.query_params.get(name, "false").strip().lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise ValidationError({name: "must be true or false"})
+    return raw in ("true", "1")
 
 
 class AnnotationCreateView(APIView):
