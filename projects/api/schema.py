@@ -55,7 +55,10 @@ class AutoSchema(SpectacularAutoSchema):
     def _add_error_responses(self, operation: dict) -> None:
         responses = operation["responses"]
         for code in self.error_codes(operation):
-            documented = responses.setdefault(code, {"description": DESCRIPTIONS[code]})
+            responses.setdefault(code, {"description": DESCRIPTIONS[code]})
+        for code, documented in responses.items():
+            if code < "400":
+                continue
             if "content" not in documented:
                 documented["content"] = {"application/json": {"schema": self._error_component(code)}}
             if code in ("429", "503"):
