@@ -65,7 +65,7 @@ def is_number_out_of_range(exc: Exception) -> bool:
 
 def number_out_of_range(context) -> Response:
     """No object has such an id: 404 when it is in the path, 400 when it came in the query or the body."""
-    in_path = any(isinstance(value, int) and abs(value) > MAX_DATABASE_INTEGER for value in context["kwargs"].values())
+    in_path = any(isinstance(value, int) and abs(value) > MAX_DATABASE_INTEGER for value in (context.get("kwargs") or {}).values())
     if in_path:
         return Response({"detail": "No object with that id: it is past the largest id there can be."}, status=404)
     return Response({"detail": f"A number in the request is out of range (at most {MAX_DATABASE_INTEGER})."}, status=400)
