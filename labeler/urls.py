@@ -13,3 +13,5 @@ urlpatterns = [
     path("api/", include("exports.api.urls")),
     path("", include("frontend.urls")),
 ]
+
+handler404 = "projects.api.errors.not_found"

@@ -6,7 +6,9 @@ from .models import Engine, ModelVersion, ProjectModel
 
 class ProjectModelSerializer(serializers.ModelSerializer):
     engine = serializers.ChoiceField(choices=Engine.choices)
-    active_version = serializers.SlugRelatedField(slug_field="version", read_only=True)
+    active_version = serializers.SlugRelatedField(
+        slug_field="version", read_only=True, allow_null=True, help_text="Null until a model version exists."
+    )
     timeout = serializers.FloatField(min_value=0.1, max_value=600, required=False)
     min_labels = serializers.IntegerField(min_value=2, max_value=1_000_000, required=False)
     retrain_every = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from projects.api.pagination import is_whole_number
 from projects.api.serializers import JobSerializer
 from projects.models import ProjectMember
 
@@ -65,7 +66,7 @@ class ExportParamsSerializer(serializers.Serializer):
 
     def validate_annotator(self, value: str) -> int:
         members = ProjectMember.objects.filter(project=self.context["project"])
-        member = members.filter(user_id=int(value)) if value.isdigit() else members.filter(user__username=value)
+        member = members.filter(user_id=int(value)) if is_whole_number(value) else members.filter(user__username=value)
         user_id = member.values_list("user_id", flat=True).first()
         if user_id is None:
             raise serializers.ValidationError(f"no member of project {self.context['project'].pk} has the id or username {value!r}.")

@@ -17,6 +17,21 @@ from ..selection import count_selected
 from . import serializers as s
 
 DETAIL = OpenApiResponse(description="What is wrong, in `detail` or per parameter.")
+JSON_EXPORT = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
+
+
+def export_file_responses(description: str) -> dict:
+    """A 200 per media type the formats answer with (JSON a list of tasks; zip, CSV, text and JSON Lines as files)."""
+    formats_by_media_type: dict[str, list[str]] = {}
+    for spec in FORMATS.values():
+        formats_by_media_type.setdefault(spec.content_type.split(";")[0], []).append(spec.name)
+    which = "; ".join(f"{media_type} for {', '.join(names)}" for media_type, names in formats_by_media_type.items())
+    return {
+        (200, media_type): OpenApiResponse(
+            JSON_EXPORT if media_type == "application/json" else OpenApiTypes.BINARY, description=f"{description} {which}."
+        )
+        for media_type in formats_by_media_type
+    }
 
 
 def _checked_params(serializer_class, data, project) -> s.ExportParamsSerializer:
@@ -29,7 +44,7 @@ class ProjectExportView(APIView):
     @extend_schema(
         parameters=[s.ExportParamsSerializer],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The export file, streamed."),
+            **export_file_responses("The export file, streamed, in the format's media type:"),
             400: DETAIL, 403: DETAIL, 404: DETAIL,
             413: OpenApiResponse(description="Too many tasks for a direct download: POST /api/projects/{id}/exports/ instead."),
         },
@@ -97,7 +112,7 @@ class SnapshotDetailView(generics.RetrieveAPIView):
 class SnapshotDownloadView(APIView):
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The snapshot's bytes, the same every time."),
+            **export_file_responses("The snapshot's bytes, the same every time, in its format's media type:"),
             404: DETAIL, 409: OpenApiResponse(description="Not ready: the job is still running, failed or was cancelled."),
         },
     )

@@ -1,7 +1,11 @@
 """Turn domain errors into precise 4xx JSON answers; never a 500 for bad input."""
 from django.core.exceptions import RequestDataTooBig, ValidationError as DjangoValidationError
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from django.db import DataError
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
+from psycopg.errors import NumericValueOutOfRange
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.parsers import JSONParser
 from rest_framework import status
 from rest_framework.response import Response
@@ -11,6 +15,8 @@ from ..importing import ImportError_
 from ..label_config import LabelConfigError, ResultError
 from ..services import AlreadyAnnotated, Conflict, IdempotencyKeyReused, LastManager
 
+
+MAX_DATABASE_INTEGER = 2**63 - 1
 
 # Domain errors whose message is the whole answer, and the status each gets.
 DETAIL_ERRORS = (
@@ -36,8 +42,33 @@ def exception_handler(exc, context):
         limit = getattr(exc, "limit", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         return Response({"detail": f"The request body is over the {limit}-byte limit for this endpoint."}, status=413)
     if isinstance(exc, DjangoValidationError):
-        return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, UnsupportedMediaType):
+        return Response({"detail": unsupported_media_type_detail(exc, context)}, status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+    if is_number_out_of_range(exc):
+        return number_out_of_range(context)
     return drf_exception_handler(exc, context)
+
+
+def unsupported_media_type_detail(exc: UnsupportedMediaType, context) -> str:
+    accepted = [parser.media_type for parser in getattr(context.get("request"), "parsers", [])]
+    sent = exc.detail if isinstance(exc.detail, str) else "The Content-Type"
+    return f"{sent.rstrip('.')}; send {' or '.join(accepted) or 'application/json'}."
+
+
+def is_number_out_of_range(exc: Exception) -> bool:
+    """An id or count past the database's 64-bit integers: SQLite's OverflowError, PostgreSQL's out-of-range."""
+    if isinstance(exc, OverflowError):
+        return True
+    return isinstance(exc, DataError) and isinstance(exc.__cause__, NumericValueOutOfRange)
+
+
+def number_out_of_range(context) -> Response:
+    """No object has such an id: 404 when it is in the path, 400 when it came in the query or the body."""
+    in_path = any(isinstance(value, int) and abs(value) > MAX_DATABASE_INTEGER for value in (context.get("kwargs") or {}).values())
+    if in_path:
+        return Response({"detail": "No object with that id: it is past the largest id there can be."}, status=404)
+    return Response({"detail": f"A number in the request is out of range (at most {MAX_DATABASE_INTEGER})."}, status=400)
 
 
 class GuardedJSONParser(JSONParser):
@@ -48,3 +79,10 @@ class GuardedJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply") from None
+
+
+def not_found(request, exception=None):
+    """Django's 404 for a URL no route matches (a negative or non-numeric id): JSON under /api/, a page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": f"No API endpoint or object at {request.path}."}, status=404)
+    return page_not_found(request, exception)

@@ -206,7 +206,7 @@ class LeasedTaskSerializer(serializers.Serializer):
 
 
 class ReleaseSerializer(serializers.Serializer):
-    tasks = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=100, allow_empty=False)
+    tasks = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=100, allow_empty=False)
 
 
 class HistoryItemSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +21,8 @@ from ..access import MANAGE
 from ..uploads import spool_body
 from ..models import Annotation, Project, ProjectMember, Role, Task
 from . import serializers as s
+from .errors import GuardedJSONParser
+from .pagination import is_whole_number, whole_number_param
 
 User = get_user_model()
 
@@ -118,6 +121,8 @@ class ImportView(APIView):
         "allow_duplicate", OpenApiTypes.BOOL,
         description="Import even when the same content was already imported into this project (otherwise 409).",
     )
+    # The only endpoint that takes files; every other one takes JSON alone (REST_FRAMEWORK's parsers).
+    parser_classes = [GuardedJSONParser, MultiPartParser]
 
     @extend_schema(
         request={
@@ -320,7 +325,7 @@ class NextTaskView(APIView):
 
 def _task_ids_param(raw: str) -> frozenset[int]:
     parts = [part.strip() for part in raw.split(",") if part.strip()]
-    if not all(part.isdigit() for part in parts):
+    if not all(is_whole_number(part) for part in parts):
         raise ValidationError({"exclude": "must be comma-separated task ids, e.g. exclude=12,13"})
     if len(parts) > queue.MAX_EXCLUDED_TASKS:
         raise ValidationError({"exclude": f"at most {queue.MAX_EXCLUDED_TASKS} task ids"})
@@ -355,13 +360,8 @@ class HistoryView(APIView):
 
 
 def _positive_int_param(request, name: str, *, default, maximum: int | None):
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
-        bound = f" up to {maximum}" if maximum else ""
-        raise ValidationError({name: f"must be a whole number from 1{bound}"})
-    return int(raw)
+    value = whole_number_param(request, name, maximum=maximum)
+    return default if value is None else value
 
 
 class ProgressView(APIView):
@@ -375,7 +375,7 @@ def _if_match_version(request) -> int | None:
     raw = request.headers.get("If-Match", "").strip().strip('"')
     if not raw:
         return None
-    if not raw.isdigit():
+    if not is_whole_number(raw):
         raise ValidationError({"If-Match": "must be the annotation's version number"})
     return int(raw)
 
