@@ -8,11 +8,12 @@ from rest_framework.authtoken.models import Token
 
 from exports import services as export_services
 from exports.selection import ExportFilters
-from projects import services, task_import
+from projects import services
 from projects.models import Annotation, Prediction, Role, Task
 from workers import jobs
 from workers.models import Job
 
+from .api_helpers import import_tasks
 from .conftest import TEXT_CONFIG
 
 TASKS = [
@@ -57,7 +58,7 @@ def live_world(live_server, staff, annotator) -> LiveWorld:
     """The staff user manages a project that has work in it; the annotator has annotated two of its tasks."""
     project = services.create_project(creator=staff, title="Reviews", label_config=TEXT_CONFIG)
     services.add_member(project=project, user=annotator, role=Role.ANNOTATOR)
-    task_import.start_import(project=project, user=staff, payload=TASKS)
+    import_tasks(project, TASKS)
     first, second, _ = Task.objects.filter(project=project).order_by("id")
     annotation, _ = services.submit_annotation(
         task=first, author=annotator, result=choice("Positive"), lead_time=3.5,
