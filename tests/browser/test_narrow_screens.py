@@ -88,6 +88,17 @@ def test_an_annotator_labels_skips_and_submits_text_by_tapping(live_server, phon
     assert_tappable(page, ".choice[data-value=Neutral]")
     page.locator(".choice[data-value=Neutral]").tap()
     assert message.count() == 0
+    # Words selected the way a phone does it (long-press, then the handles: the browser's own selection), then a tap
+    # on the label. Headless Chromium has no long-press selection, so the test makes the selection itself.
+    page.evaluate("""() => {
+      const words = document.querySelector('.text-object').firstChild, range = document.createRange();
+      range.setStart(words, 6);
+      range.setEnd(words, 11);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+    }""")
+    page.locator(".label-button[data-value=ORG]").tap()
+    assert page.locator(".region .region-label").all_inner_texts() == ["ORG"]
     screenshot(page, "phone-labeling-text-chosen")
     page.locator("#btn-submit").tap()
     wait_for_task(page, second.pk)
@@ -102,7 +113,9 @@ def test_an_annotator_labels_skips_and_submits_text_by_tapping(live_server, phon
     assert_fits_the_screen(page)
 
     done, skipped = annotations_of(annotator, text_project)
-    assert (done.task_id, done.result[0]["value"]["choices"], done.was_cancelled) == (first.pk, ["Neutral"], False)
+    values = {item["from_name"]: item["value"] for item in done.result}
+    assert (done.task_id, done.was_cancelled, values["sentiment"]) == (first.pk, False, {"choices": ["Neutral"]})
+    assert (values["entities"]["text"], values["entities"]["labels"]) == ("phone", ["ORG"])
     assert (skipped.task_id, skipped.was_cancelled, skipped.result) == (second.pk, True, [])
     assert page.js_errors == []
 
