@@ -111,6 +111,11 @@ def test_an_annotator_labels_skips_and_submits_text_by_tapping(live_server, phon
     wait_until_saved(page)
     assert "1 skipped" in page.locator("#progress-text").inner_text()
     assert_fits_the_screen(page)
+    page.locator("#btn-back").tap()  # the skipped task, marked so, with every pill in the top bar
+    wait_for_task(page, second.pk)
+    assert page.locator("#skipped-pill").is_visible() and page.locator("#edit-pill").is_visible()
+    assert_labeling_page_usable(page)
+    screenshot(page, "phone-labeling-skipped-earlier")
 
     done, skipped = annotations_of(annotator, text_project)
     values = {item["from_name"]: item["value"] for item in done.result}
