@@ -3,7 +3,7 @@ from projects import services
 from projects.models import Role
 from tests.api_helpers import import_tasks, import_texts, sentiment
 
-from .helpers import annotations_of, open_labeling, wait_for_task, wait_until_saved
+from .helpers import annotations_of, at_fraction, drag, image_box, import_images, open_labeling, wait_for_task, wait_until_saved
 
 
 def predicted(text: str, choice: str = "Positive") -> dict:
@@ -73,6 +73,27 @@ def test_required_true_and_false_from_the_config_are_honoured(live_server, signe
     wait_until_saved(page)
     (annotation,) = annotations_of(annotator, project)
     assert annotation.result[0]["from_name"] == "note" and len(annotation.result) == 1
+
+
+def test_a_required_box_control_asks_for_a_box_before_the_submit(live_server, signed_in, manager, annotator):
+    config = """<View><Image name="image" value="$image"/>
+      <RectangleLabels name="box" toName="image" required="true"><Label value="Face"/></RectangleLabels></View>"""
+    project = services.create_project(creator=manager, title="Boxes", label_config=config)
+    services.add_member(project=project, user=annotator, role=Role.ANNOTATOR)
+    first, second = import_images(project, (800, 600), (800, 600))
+    page = open_labeling(signed_in(annotator), live_server, project)
+    wait_for_task(page, first.pk)
+
+    page.keyboard.press("Enter")
+    page.locator(".panel[data-control=box] .panel-error", has_text="box is required: draw at least one box").wait_for()
+    assert page.evaluate("() => document.activeElement.dataset.value") == "Face"  # the palette's first label
+    drag(page, at_fraction(image_box(page), 0.2, 0.2), at_fraction(image_box(page), 0.5, 0.5))
+    assert page.locator(".panel-error").count() == 0
+    page.keyboard.press("Enter")
+    wait_for_task(page, second.pk)
+    wait_until_saved(page)
+    (annotation,) = annotations_of(annotator, project)
+    assert annotation.result[0]["value"]["rectanglelabels"] == ["Face"]
 
 
 def test_a_skip_stores_no_suggestion_counts_in_the_top_bar_and_shows_as_skipped_later(live_server, signed_in, screenshot, text_project, annotator):

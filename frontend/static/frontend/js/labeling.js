@@ -253,7 +253,7 @@ export class LabelingPage {
     const missing = firstMissing(this.controls.map((instance) => instance.control), this.store.items);
     if (!missing) return false;
     this.missing = this.controls.find((instance) => instance.control === missing);
-    showMissing(missing.name, missingMessage(missing), this.missing.focusTarget?.());
+    showMissing(missing.name, missingMessage(missing.name, this.missing.howToAnswer?.()), this.missing.focusTarget?.());
     return true;
   }
 

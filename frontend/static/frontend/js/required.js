@@ -14,13 +14,7 @@ export function firstMissing(controls, items) {
   return controls.find((control) => control.required && !answered.has(control.name)) || null;
 }
 
-/** The message shown beside a required control left unanswered. */
-export function missingMessage(control) {
-  const what = {
-    choices: control.multiple ? "pick at least one choice" : "pick a choice",
-    labels: "label at least one span of text",
-    rectanglelabels: "draw at least one box",
-    textarea: "write an answer",
-  }[control.type] || "answer it";
-  return `${control.name} is required: ${what} before you submit.`;
+/** The message shown beside a required control left unanswered; each control class says how it is answered. */
+export function missingMessage(controlName, howToAnswer = "answer it") {
+  return `${controlName} is required: ${howToAnswer} before you submit.`;
 }

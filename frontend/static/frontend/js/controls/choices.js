@@ -36,7 +36,11 @@ export class ChoicesControl {
     }
   }
 
-  /** Where a required-control message sends the focus. */
+  /** For the message beside a required control left unanswered, and where it sends the focus. */
+  howToAnswer() {
+    return this.control.multiple ? "pick at least one choice" : "pick a choice";
+  }
+
   focusTarget() {
     return this.buttons[0];
   }

@@ -14,6 +14,10 @@ export class RectLabelsControl extends LabelsControl {
     this.active = control.values[0].value;
   }
 
+  howToAnswer() {
+    return "draw at least one box";
+  }
+
   /** A label key: relabel the selected box and draw the next ones with this label. */
   press(label) {
     this.active = label;

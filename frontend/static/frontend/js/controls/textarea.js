@@ -15,6 +15,10 @@ export class TextAreaControl {
     container.append(panel(this.control, this.control.required ? "required" : "", this.field));
   }
 
+  howToAnswer() {
+    return "write an answer";
+  }
+
   focusTarget() {
     return this.field;
   }
