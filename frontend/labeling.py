@@ -1,12 +1,13 @@
 """What the labeling page needs to know about a project's label config, as plain JSON for its ES modules.
 
 The parsed LabelConfig says what the controls are; the XML's document order says where they go on screen (and
-where the <Header>s sit). Every label and choice gets a key: the config's own `hotkey`, else the next free one of
+where the <Header>s sit). Each control says whether the page must refuse a submit without it (`required`).
+Every label and choice gets a key: the config's own `hotkey`, else the next free one of
 DEFAULT_KEYS, so two controls never share a key and every key can be printed beside its button.
 """
 from defusedxml import ElementTree
 
-from projects.label_config import LabelConfig, parse_label_config
+from projects.label_config import ControlTag, LabelConfig, parse_label_config
 
 # Keys the page itself uses; default label keys skip them (a config may still claim them on purpose).
 RESERVED_KEYS = frozenset("sar?[]+-=0")
@@ -57,6 +58,15 @@ def controls_with_keys(config: LabelConfig) -> dict[str, dict]:
             "type": control.result_type,
             "toName": control.to_name,
             "multiple": control.multiple,
+            "required": required_on_page(control),
             "values": values,
         }
     return controls
+
+
+def required_on_page(control: ControlTag) -> bool:
+    """What the page refuses to submit without: what the config says, else a single-choice <Choices> (a
+    classification left blank is almost always a slip of the finger, and an empty result is easy to miss)."""
+    if control.required is not None:
+        return control.required
+    return control.tag == "Choices" and not control.multiple

@@ -51,6 +51,8 @@ class ControlTag:
     values: tuple[str, ...] = ()
     hotkeys: dict[str, str] = field(default_factory=dict)
     multiple: bool = False
+    # Label Studio's required="true"/"false"; None when the config does not say (the page then decides).
+    required: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ def _parse_control(element) -> ControlTag:
     choice_mode = element.get("choice", "single")
     if element.tag == "Choices" and choice_mode not in {"single", "single-radio", "multiple"}:
         raise LabelConfigError(f'<Choices name="{name}"> choice="{choice_mode}" must be "single" or "multiple"')
+    required = _parse_required(element, name)
     return ControlTag(
         name=name,
         tag=element.tag,
@@ -152,7 +155,17 @@ def _parse_control(element) -> ControlTag:
         values=tuple(values),
         hotkeys=hotkeys,
         multiple=element.tag == "Choices" and choice_mode == "multiple",
+        required=required,
     )
+
+
+def _parse_required(element, name: str) -> bool | None:
+    raw = element.get("required")
+    if raw is None:
+        return None
+    if raw.strip().lower() not in {"true", "false"}:
+        raise LabelConfigError(f'<{element.tag} name="{name}"> required="{raw}" must be "true" or "false"')
+    return raw.strip().lower() == "true"
 
 
 def _check_links(objects: dict[str, ObjectTag], controls: dict[str, ControlTag]) -> None:
@@ -189,6 +202,28 @@ def validate_result(config: LabelConfig, task_data: dict, result) -> None:
             _validate_item(config, task_data, item)
         except ResultError as exc:
             raise ResultError(f"result[{index}]: {exc}") from None
+
+
+def check_required_controls(config: LabelConfig, result: list) -> None:
+    """Refuse a result that leaves out a control the config marks required="true", naming the first one missing.
+
+    Only the config's explicit word counts here: the labeling page also treats a single-choice <Choices> as
+    required by default, but API clients and imports keep Label Studio's rule (required only when it says so)."""
+    answered = {item.get("from_name") for item in result if isinstance(item, dict) and _has_answer(item.get("value"))}
+    for control in config.controls.values():
+        if control.required and control.name not in answered:
+            raise ResultError(f'{control.name} is required (required="true" in the label config) and has no answer')
+
+
+def _has_answer(value) -> bool:
+    """A result item's value says something: a non-empty choice/label list, or some non-blank text."""
+    if not isinstance(value, dict):
+        return False
+    for key in ("choices", "labels", "rectanglelabels"):
+        if value.get(key):
+            return True
+    texts = value.get("text")  # a TextArea's list of lines (a span's "text" is a string, and has labels anyway)
+    return isinstance(texts, list) and any(isinstance(text, str) and text.strip() for text in texts)
 
 
 def _validate_item(config: LabelConfig, task_data: dict, item) -> None:

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 
 from ml import hooks as ml_hooks
 
-from .label_config import LabelConfig, parse_label_config, validate_result
+from .label_config import LabelConfig, check_required_controls, parse_label_config, validate_result
 from .models import Annotation, Prediction, Project, ProjectMember, Role, Task
 from .provenance import share_changed
 from .queue import release_lease_on_submit
@@ -151,7 +151,9 @@ def submit_annotation(
         if earlier is not None:
             return _replay(earlier, task), False
     if not was_cancelled:
-        validate_result(project_config(task.project), task.data, result)
+        config = project_config(task.project)
+        validate_result(config, task.data, result)
+        check_required_controls(config, result)
     try:
         with transaction.atomic():
             annotation = Annotation.objects.create(

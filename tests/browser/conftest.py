@@ -91,24 +91,47 @@ def quiet_server_after_test(context, in_flight):
     in_flight.wait_idle()
 
 
+def _signed_in_page(context, user, url: str):
+    """A new page of `context`, logged in as `user` by a session cookie (no password round trip)."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": url}])
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.js_errors = errors
+    return page
+
+
 @pytest.fixture
 def signed_in(live_server, context):
-    """signed_in(user) -> a page of a browser logged in as that user (session cookie, no password round trip)."""
-    def sign_in(user):
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.save()
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url}])
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.js_errors = errors
-        return page
+    """signed_in(user) -> a page of a browser logged in as that user."""
+    return lambda user: _signed_in_page(context, user, live_server.url)
 
-    return sign_in
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+
+
+@pytest.fixture
+def phone(live_server, browser, in_flight):
+    """phone(user) -> a page of a 390x844 touch screen (an iPhone 12-14's size) logged in as that user."""
+    contexts = []
+
+    def sign_in(user):
+        contexts.append(browser.new_context(**PHONE))
+        return _signed_in_page(contexts[-1], user, live_server.url)
+
+    yield sign_in
+    for phone_context in contexts:
+        for page in phone_context.pages:
+            page.goto("about:blank")  # its goodbye requests reach the server before the tables are emptied
+        time.sleep(0.1)
+        in_flight.wait_idle()
+        phone_context.close()
 
 
 @pytest.fixture

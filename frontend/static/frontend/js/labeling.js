@@ -11,8 +11,9 @@ import { LeadTimer } from "./lead-timer.js";
 import { Outbox } from "./outbox.js";
 import { preloadImages, TaskQueue } from "./queue.js";
 import { bindPageKeys } from "./page-keys.js";
+import { firstMissing, missingMessage } from "./required.js";
 import { AnnotationStore } from "./store.js";
-import { $, askSkipReason, banner, showProgress, showStatus, toast, toggleHelp } from "./ui.js";
+import { $, askSkipReason, banner, clearMissing, showMissing, showProgress, showSkipped, showStatus, toast, toggleHelp } from "./ui.js";
 
 const CONTROL_CLASSES = { choices: ChoicesControl, labels: SpanLabelsControl, rectanglelabels: RectLabelsControl, textarea: TextAreaControl };
 const VIEW_CLASSES = { text: TextView, image: ImageView };
@@ -119,6 +120,7 @@ export class LabelingPage {
     for (const view of Object.values(this.views)) view.render(event);
     this.#renderRegions();
     this.#renderSuggestions();
+    if (this.missing && !firstMissing([this.missing.control], this.store.items)) this.#clearMissing();
   }
 
   #renderRegions() {
@@ -169,9 +171,12 @@ export class LabelingPage {
     document.body.dataset.mode = mode.kind;
     document.body.dataset.state = "loading";
     this.prediction = null;
+    this.#clearMissing();
+    // A skip stores no answer: reopened, it offers the model's suggestions again, as the queue did.
+    const answered = mode.annotation && !(mode.annotation.was_cancelled && !mode.annotation.result?.length);
     if (result) {
       this.store.load(result);
-    } else if (mode.annotation) {
+    } else if (answered) {
       this.store.load(mode.annotation.result);
     } else if (task.predictions?.length) {
       this.prediction = task.predictions.reduce((newest, prediction) => (prediction.id > newest.id ? prediction : newest));
@@ -181,6 +186,7 @@ export class LabelingPage {
     }
     $("#task-id").textContent = `Task ${task.id}`;
     $("#edit-pill").hidden = mode.kind !== "edit";
+    showSkipped(mode.annotation?.was_cancelled ? mode.annotation : null);
     $("#btn-forward").disabled = mode.kind === "queue";
     $("#empty").hidden = true;
     $("#workspace").hidden = false;
@@ -212,6 +218,7 @@ export class LabelingPage {
     this.store.load([]);
     $("#task-id").textContent = "";
     $("#edit-pill").hidden = true;
+    showSkipped(null);
     $("#workspace").hidden = true;
     $("#empty").hidden = false;
     this.#recordShown(null);
@@ -224,6 +231,7 @@ export class LabelingPage {
     // The second click of a double click (detail 2) is not a decision about the task that just appeared;
     // a held-down Enter repeats are dropped by the keyboard module.
     if (event?.detail > 1) return;
+    if (this.#refuseMissing()) return;
     this.submitAt = event?.timeStamp ?? performance.now();
     const body = { result: this.store.result(), lead_time: this.timer.seconds(), was_cancelled: false, cancel_reason: "" };
     if (this.prediction) body.prediction = this.prediction.id;
@@ -236,7 +244,22 @@ export class LabelingPage {
     const reason = await askSkipReason();
     if (reason === null || this.mode !== mode) return;
     this.submitAt = performance.now();
-    await this.#send({ result: this.store.result(), lead_time: this.timer.seconds(), was_cancelled: true, cancel_reason: reason });
+    // A skip answers nothing: neither what is on screen nor the model's suggestions the annotator never chose.
+    await this.#send({ result: [], lead_time: this.timer.seconds(), was_cancelled: true, cancel_reason: reason });
+  }
+
+  /** A required control left unanswered: say so beside it, move the focus there, and send nothing. */
+  #refuseMissing() {
+    const missing = firstMissing(this.controls.map((instance) => instance.control), this.store.items);
+    if (!missing) return false;
+    this.missing = this.controls.find((instance) => instance.control === missing);
+    showMissing(missing.name, missingMessage(missing.name, this.missing.howToAnswer?.()), this.missing.focusTarget?.());
+    return true;
+  }
+
+  #clearMissing() {
+    this.missing = null;
+    clearMissing();
   }
 
   async #send(body) {

@@ -1,4 +1,5 @@
-// The parts of the labeling page around the task: save status, progress, banners, the `?` overlay, the skip dialog.
+// The parts of the labeling page around the task: save status, progress, banners, the `?` overlay, the skip dialog,
+// the "skipped" mark of a reopened task and the message beside a required control left unanswered.
 import { el } from "./controls/common.js";
 
 export const $ = (selector) => document.querySelector(selector);
@@ -23,9 +24,37 @@ export function showStatus(outbox) {
 export function showProgress({ done, skipped, remaining }) {
   const total = done + skipped + remaining || 1;
   $("#progress-fill").style.width = `${((done + skipped) / total) * 100}%`;
-  $("#progress-text").textContent = `${done} done · ${remaining} left`;
-  $("#progress").dataset.done = done;
-  $("#progress").dataset.remaining = remaining;
+  $("#progress-text").textContent = [`${done} done`, skipped && `${skipped} skipped`, `${remaining} left`].filter(Boolean).join(" · ");
+  $("#progress").title = `Your progress in this project: ${done} done, ${skipped} skipped, ${remaining} left`;
+  Object.assign($("#progress").dataset, { done, skipped, remaining });
+}
+
+/** Mark a reopened task the annotator skipped (with the reason they gave); null hides the mark. */
+export function showSkipped(annotation) {
+  const pill = $("#skipped-pill");
+  pill.hidden = !annotation;
+  pill.textContent = annotation?.cancel_reason ? `Skipped: ${annotation.cancel_reason}` : "Skipped";
+  pill.title = annotation ? "You skipped this task. Submit answers it; Skip keeps it skipped." : "";
+  if (annotation) document.body.dataset.skipped = "true";
+  else delete document.body.dataset.skipped;
+}
+
+/** Say beside a control why the submit was refused, and move the focus to it. */
+export function showMissing(controlName, message, focusTarget) {
+  clearMissing();
+  const section = document.querySelector(`.panel[data-control="${CSS.escape(controlName)}"]`);
+  if (!section) return toast(message);
+  section.dataset.invalid = "true";
+  section.append(el("p", { class: "panel-error", role: "alert" }, message));
+  section.scrollIntoView({ block: "nearest" });
+  focusTarget?.focus({ preventScroll: true });
+}
+
+export function clearMissing() {
+  for (const section of document.querySelectorAll(".panel[data-invalid]")) {
+    delete section.dataset.invalid;
+    section.querySelector(".panel-error")?.remove();
+  }
 }
 
 /** A banner under the top bar; actions are [label, key, run]. Answers a function that removes it. */

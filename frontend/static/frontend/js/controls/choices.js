@@ -8,7 +8,7 @@ export class ChoicesControl {
   }
 
   mount(container) {
-    const hint = this.control.multiple ? "pick any" : "pick one";
+    const hint = [this.control.multiple ? "pick any" : "pick one", this.control.required && "required"].filter(Boolean).join(" · ");
     this.buttons = this.control.values.map((entry) =>
       el("button", {
         type: "button", class: "choice", "data-value": entry.value, style: { "--label": entry.colour },
@@ -22,19 +22,27 @@ export class ChoicesControl {
     return this.store.itemsOf(this.control.name)[0];
   }
 
-  /** Toggle a choice; in a single-choice control picking one replaces the other. */
+  /** A choice's key or click: see nextChoices() for what it does to a suggestion and to the annotator's own. */
   press(value) {
     const item = this.item();
     const chosen = item ? item.value.choices : [];
-    let next;
-    if (chosen.includes(value)) next = chosen.filter((choice) => choice !== value);
-    else next = this.control.multiple ? [...chosen, value] : [value];
+    const suggested = Boolean(item && this.store.isSuggested(item.id));
+    const next = nextChoices(chosen, value, { multiple: this.control.multiple, required: this.control.required, suggested });
     if (item) {
-      if (next.length) this.store.updateValue(item.id, { choices: next });
-      else this.store.remove(item.id);
+      if (!next.length) this.store.remove(item.id);
+      else if (suggested || !sameChoices(next, chosen)) this.store.updateValue(item.id, { choices: next }); // makes it the annotator's own
     } else {
       this.store.add({ from_name: this.control.name, to_name: this.control.toName, type: "choices", value: { choices: next } });
     }
+  }
+
+  /** For the message beside a required control left unanswered, and where it sends the focus. */
+  howToAnswer() {
+    return this.control.multiple ? "pick at least one choice" : "pick a choice";
+  }
+
+  focusTarget() {
+    return this.buttons[0];
   }
 
   render() {
@@ -47,4 +55,24 @@ export class ChoicesControl {
       button.classList.toggle("suggested", Boolean(on && suggested));
     }
   }
+}
+
+/**
+ * The choices after pressing `value`'s key (or clicking it):
+ * - a choice a model pre-filled is confirmed, never taken back: the press says "yes, this one" (Label Studio
+ *   selects on a single-choice key too), and taking it back would leave an empty answer behind;
+ * - in a single-choice control the key selects its choice; pressing the selected one again clears it only when
+ *   the control is optional (required="false");
+ * - in a multiple-choice control the annotator's own choices toggle.
+ */
+export function nextChoices(chosen, value, { multiple = false, required = false, suggested = false } = {}) {
+  if (chosen.includes(value)) {
+    if (suggested || (!multiple && required)) return chosen;
+    return chosen.filter((choice) => choice !== value);
+  }
+  return multiple ? [...chosen, value] : [value];
+}
+
+function sameChoices(a, b) {
+  return a.length === b.length && a.every((choice, index) => choice === b[index]);
 }

@@ -60,8 +60,13 @@ export class LabelsControl {
 
   mount(container) {
     this.palette = labelPalette(this.control, (label) => this.press(label));
-    container.append(panel(this.control, this.hint, this.palette));
+    container.append(panel(this.control, [this.hint, this.control.required && "required"].filter(Boolean).join(" · "), this.palette));
     this.render();
+  }
+
+  /** Where a required-control message sends the focus. */
+  focusTarget() {
+    return this.palette.firstElementChild;
   }
 
   /** Give the selected region of this control the label; false when none of its regions is selected. */

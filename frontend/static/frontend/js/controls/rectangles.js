@@ -14,6 +14,10 @@ export class RectLabelsControl extends LabelsControl {
     this.active = control.values[0].value;
   }
 
+  howToAnswer() {
+    return "draw at least one box";
+  }
+
   /** A label key: relabel the selected box and draw the next ones with this label. */
   press(label) {
     this.active = label;
@@ -29,20 +33,28 @@ export class ImageView {
     this.controls = [];
     this.annotator = null;
     this.zoom = 1; // relative to "fit"
+    this.panLocked = false; // the Pan switch: drags move the image instead of drawing
   }
 
   mount(container) {
     this.viewport = el("div", { class: "image-viewport", "data-object": this.object.name, tabindex: "-1" });
     this.stage = el("div", { class: "image-stage" });
     this.panShield = el("div", { class: "pan-shield", hidden: true });
-    this.viewport.append(this.stage, this.panShield);
+    this.viewport.append(this.stage);
     this.zoomLabel = el("span", { class: "zoom-level" }, "100%");
-    container.append(el("div", { class: "object-frame image-frame" }, this.viewport,
+    // On a touch screen a finger on the image draws; this switch makes it move a zoomed image instead.
+    this.panButton = el("button", {
+      type: "button", class: "btn btn-quiet pan-toggle", "aria-pressed": "false", title: "Drag to move the image (or hold Space)",
+      onclick: () => this.#setPanLock(this.panButton.getAttribute("aria-pressed") !== "true"),
+    }, "Pan");
+    // The shield sits over the viewport, outside it: it covers what is on screen however far the image scrolled.
+    container.append(el("div", { class: "object-frame image-frame" }, el("div", { class: "image-holder" }, this.viewport, this.panShield),
       el("div", { class: "zoom-bar" },
         el("button", { type: "button", class: "btn btn-icon", title: "Zoom out (-)", onclick: () => this.zoomBy(1 / ZOOM_STEP) }, "−"),
         this.zoomLabel,
         el("button", { type: "button", class: "btn btn-icon", title: "Zoom in (+)", onclick: () => this.zoomBy(ZOOM_STEP) }, "+"),
-        el("button", { type: "button", class: "btn btn-quiet", title: "Fit to screen (0)", onclick: () => this.fit() }, "Fit"))));
+        el("button", { type: "button", class: "btn btn-quiet", title: "Fit to screen (0)", onclick: () => this.fit() }, "Fit"),
+        this.panButton)));
     this.viewport.addEventListener("wheel", (event) => this.#wheel(event), { passive: false });
     this.#enablePanning();
     new ResizeObserver(() => this.image && this.#layout()).observe(this.viewport);
@@ -65,6 +77,7 @@ export class ImageView {
       return;
     }
     this.zoom = 1;
+    this.#setPanLock(false); // a new task starts at fit, ready to draw
     this.#layout();
     this.#createAnnotator(image);
   }
@@ -126,7 +139,7 @@ export class ImageView {
       }
     });
     window.addEventListener("keyup", (event) => {
-      if (event.key === " ") shield.hidden = true;
+      if (event.key === " ") shield.hidden = !this.panLocked;
     });
     const start = (event) => {
       drag = { x: event.clientX, y: event.clientY, left: this.viewport.scrollLeft, top: this.viewport.scrollTop };
@@ -147,8 +160,14 @@ export class ImageView {
     });
     shield.addEventListener("pointerup", (event) => {
       drag = null;
-      if (event.button === 1) shield.hidden = true;
+      if (event.button === 1) shield.hidden = !this.panLocked;
     });
+  }
+
+  #setPanLock(on) {
+    this.panLocked = on;
+    this.panShield.hidden = !on;
+    this.panButton.setAttribute("aria-pressed", String(on));
   }
 
   boxes() {

@@ -34,6 +34,10 @@ export class SpanLabelsControl extends LabelsControl {
     super(control, context, "select text, then a label");
   }
 
+  howToAnswer() {
+    return "label at least one span of text";
+  }
+
   /** A label key: label the selected text; else relabel the selected span; else arm the label for the next selection. */
   press(label) {
     const range = this.view?.selectedRange();

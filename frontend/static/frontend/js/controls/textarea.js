@@ -12,7 +12,15 @@ export class TextAreaControl {
       class: "textarea", rows: 3, "aria-label": this.control.name, placeholder: "Type here… (Esc to leave, Ctrl+Enter to submit)",
       oninput: () => this.#changed(),
     });
-    container.append(panel(this.control, "", this.field));
+    container.append(panel(this.control, this.control.required ? "required" : "", this.field));
+  }
+
+  howToAnswer() {
+    return "write an answer";
+  }
+
+  focusTarget() {
+    return this.field;
   }
 
   #changed() {
