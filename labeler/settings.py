@@ -130,6 +130,9 @@ LABELER_PRELABEL_CHUNK_SIZE = env_int("LABELER_PRELABEL_CHUNK_SIZE", 1000)
 LABELER_PRELABEL_STALL_SECONDS = env_int("LABELER_PRELABEL_STALL_SECONDS", 300)
 LABELER_ML_BACKEND_RETRIES = env_int("LABELER_ML_BACKEND_RETRIES", 2)
 LABELER_ML_BACKEND_BACKOFF = env_int("LABELER_ML_BACKEND_BACKOFF_MS", 500) / 1000
+# Hosts (`host` or `host:port`) that URLs users configure may name although they are internal (loopback, private,
+# link-local...): by default Labeler calls only public addresses (labeler/outbound.py).
+LABELER_OUTBOUND_ALLOWED_HOSTS = env_list("LABELER_OUTBOUND_ALLOWED_HOSTS", "")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 

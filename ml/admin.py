@@ -26,6 +26,8 @@ class ProjectModelForm(forms.ModelForm):
             candidate = ProjectModel(**{name: cleaned.get(name, getattr(self.instance, name)) for name in cleaned if name != "project"})
             try:
                 services.check_model(candidate, project.label_config)
+            except services.InvalidSetting as exc:
+                raise forms.ValidationError({exc.field: str(exc)}) from None
             except EngineError as exc:
                 raise forms.ValidationError(str(exc)) from None
         return cleaned

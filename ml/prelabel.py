@@ -4,6 +4,7 @@ A chunk's inference runs with no transaction open; its predictions, its task unc
 the job's progress are then written in one short transaction that starts by locking the chunk row. A chunk run
 twice (a redelivered message after a worker died, or a duplicate) finds itself done and writes nothing more.
 """
+import logging
 import time
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from .engines.base import Suggestion, TaskInput
 from .loading import build_engine
 from .models import ModelVersion, PrelabelChunk, ProjectModel
 
+logger = logging.getLogger(__name__)
 ERROR_SAMPLES = 10
 PLAN_READ_BATCH = 20_000
 
@@ -154,7 +156,9 @@ def check_suggestions(label_config: str, inputs: list[TaskInput], suggestions: l
         try:
             validate_result(config, task.data, suggestion.result)
         except ResultError as exc:
-            failures.append((task.id, f"prediction does not fit the label config: {exc}"))
+            # The reason quotes the result, which an ML backend wrote: it goes to the log, not to the job's users.
+            logger.warning("task %s: prediction does not fit the label config: %.500s", task.id, exc)
+            failures.append((task.id, "prediction does not fit the label config (the worker's log says why)"))
             continue
         rows.append(PredictionRow(task.id, suggestion.model_version[:200], suggestion.score, suggestion.result))
     return rows, failures

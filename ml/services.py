@@ -3,6 +3,7 @@ import importlib.util
 
 from django.db.models import Avg, Count, Q
 
+from labeler import outbound
 from projects.models import Annotation, Project
 from workers import jobs
 from workers.models import Job
@@ -15,6 +16,14 @@ from .models import Engine, ProjectModel, TrainingState
 
 class ModelNotSet(Exception):
     """The project has no model picked yet (HTTP 409)."""
+
+
+class InvalidSetting(EngineError):
+    """One setting cannot be used; `field` names it, for the API's and the admin's field errors."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
 
 def configure_model(*, project: Project, changes: dict) -> ProjectModel:
@@ -33,6 +42,8 @@ def configure_model(*, project: Project, changes: dict) -> ProjectModel:
 def check_model(model: ProjectModel, label_config: str) -> None:
     if model.engine == Engine.HTTP and not model.url:
         raise EngineError("an http model needs the ML backend's url")
+    if model.engine == Engine.HTTP and (problem := outbound.refusal(model.url)):
+        raise InvalidSetting("url", problem)  # checked again on every call: DNS answers change
     target = target_for(model, label_config)
     if model.engine == Engine.DETECTOR:
         from .engines.detector import resolve_label_map
