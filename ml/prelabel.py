@@ -36,11 +36,19 @@ class Plan:
     needs_training: bool = False
 
 
-def tasks_to_label(project_id: int, *, only_missing: bool):
+def tasks_to_label(project_id: int, *, only_missing: bool, unfinished_only: bool = False):
     tasks = Task.objects.filter(project_id=project_id)
+    if unfinished_only:
+        tasks = tasks.filter(is_finished=False)  # index task_project_finished
     if only_missing:
         tasks = tasks.filter(~Exists(Prediction.objects.filter(task=OuterRef("pk"))))
     return tasks
+
+
+def job_tasks(job: Job):
+    return tasks_to_label(
+        job.project_id, only_missing=job.params.get("only_missing", False), unfinished_only=job.params.get("unfinished_only", False)
+    )
 
 
 def plan_job(job_id: int) -> Plan:
@@ -58,7 +66,7 @@ def plan_job(job_id: int) -> Plan:
 
 
 def _create_chunks(job: Job, model: ProjectModel) -> None:
-    ranges = _id_ranges(tasks_to_label(job.project_id, only_missing=job.params.get("only_missing", False)))
+    ranges = _id_ranges(job_tasks(job))
     version = model.active_version
     with transaction.atomic():
         Job.objects.select_for_update().filter(pk=job.pk).first()  # two deliveries of one plan: one makes chunks
@@ -129,8 +137,7 @@ def run_chunk(chunk_id: int) -> None:
 
 
 def _chunk_tasks(job: Job, chunk: PrelabelChunk) -> list[TaskInput]:
-    tasks = tasks_to_label(job.project_id, only_missing=job.params.get("only_missing", False))
-    rows = tasks.filter(id__gte=chunk.first_task_id, id__lte=chunk.last_task_id).order_by("id").values_list("id", "data")
+    rows = job_tasks(job).filter(id__gte=chunk.first_task_id, id__lte=chunk.last_task_id).order_by("id").values_list("id", "data")
     return [TaskInput(task_id, data) for task_id, data in rows]
 
 
