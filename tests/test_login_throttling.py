@@ -7,6 +7,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.conftest import TEST_PASSWORD
@@ -125,8 +126,6 @@ def test_a_token_expires_after_the_ttl_with_a_clear_401(annotator, settings):
     assert with_token(issued["token"]).get("/api/projects/").status_code == 200
     assert issued["expires_at"] is not None
 
-    from rest_framework.authtoken.models import Token
-
     Token.objects.filter(key=issued["token"]).update(created=timezone.now() - timedelta(hours=24, seconds=1))
     expired = with_token(issued["token"]).get("/api/projects/")
 
@@ -137,8 +136,6 @@ def test_a_token_expires_after_the_ttl_with_a_clear_401(annotator, settings):
 
 
 def test_tokens_never_expire_without_a_ttl(annotator):
-    from rest_framework.authtoken.models import Token
-
     issued = token_login("annotator", TEST_PASSWORD).json()
     Token.objects.filter(key=issued["token"]).update(created=timezone.now() - timedelta(days=3650))
 
