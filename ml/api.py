@@ -53,6 +53,8 @@ class ProjectModelView(APIView):
         body.is_valid(raise_exception=True)
         try:
             model = services.configure_model(project=project, changes=dict(body.validated_data))
+        except services.InvalidSetting as exc:
+            raise ValidationError({exc.field: [str(exc)]}) from None
         except EngineError as exc:
             raise ValidationError({"detail": str(exc)}) from None
         return Response(ProjectModelSerializer(model).data)

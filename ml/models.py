@@ -42,6 +42,9 @@ class ProjectModel(models.Model):
         "Empty maps classes to labels of the same name (any case).",
     )
     auto_prelabel = models.BooleanField(default=False, help_text="Pre-label newly imported tasks automatically.")
+    prelabel_after_training = models.BooleanField(
+        default=False, help_text="After each training that makes a new version, pre-label the unfinished tasks with it.",
+    )
     annotation_events = models.BooleanField(
         default=False, help_text="Send the ML backend Label Studio's ANNOTATION_CREATED webhook for each new annotation."
     )

@@ -4,6 +4,7 @@ A chunk's inference runs with no transaction open; its predictions, its task unc
 the job's progress are then written in one short transaction that starts by locking the chunk row. A chunk run
 twice (a redelivered message after a worker died, or a duplicate) finds itself done and writes nothing more.
 """
+import logging
 import time
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from .engines.base import Suggestion, TaskInput
 from .loading import build_engine
 from .models import ModelVersion, PrelabelChunk, ProjectModel
 
+logger = logging.getLogger(__name__)
 ERROR_SAMPLES = 10
 PLAN_READ_BATCH = 20_000
 
@@ -34,11 +36,19 @@ class Plan:
     needs_training: bool = False
 
 
-def tasks_to_label(project_id: int, *, only_missing: bool):
+def tasks_to_label(project_id: int, *, only_missing: bool, unfinished_only: bool = False):
     tasks = Task.objects.filter(project_id=project_id)
+    if unfinished_only:
+        tasks = tasks.filter(is_finished=False)  # index task_project_finished
     if only_missing:
         tasks = tasks.filter(~Exists(Prediction.objects.filter(task=OuterRef("pk"))))
     return tasks
+
+
+def job_tasks(job: Job):
+    return tasks_to_label(
+        job.project_id, only_missing=job.params.get("only_missing", False), unfinished_only=job.params.get("unfinished_only", False)
+    )
 
 
 def plan_job(job_id: int) -> Plan:
@@ -56,7 +66,7 @@ def plan_job(job_id: int) -> Plan:
 
 
 def _create_chunks(job: Job, model: ProjectModel) -> None:
-    ranges = _id_ranges(tasks_to_label(job.project_id, only_missing=job.params.get("only_missing", False)))
+    ranges = _id_ranges(job_tasks(job))
     version = model.active_version
     with transaction.atomic():
         Job.objects.select_for_update().filter(pk=job.pk).first()  # two deliveries of one plan: one makes chunks
@@ -127,8 +137,7 @@ def run_chunk(chunk_id: int) -> None:
 
 
 def _chunk_tasks(job: Job, chunk: PrelabelChunk) -> list[TaskInput]:
-    tasks = tasks_to_label(job.project_id, only_missing=job.params.get("only_missing", False))
-    rows = tasks.filter(id__gte=chunk.first_task_id, id__lte=chunk.last_task_id).order_by("id").values_list("id", "data")
+    rows = job_tasks(job).filter(id__gte=chunk.first_task_id, id__lte=chunk.last_task_id).order_by("id").values_list("id", "data")
     return [TaskInput(task_id, data) for task_id, data in rows]
 
 
@@ -154,7 +163,9 @@ def check_suggestions(label_config: str, inputs: list[TaskInput], suggestions: l
         try:
             validate_result(config, task.data, suggestion.result)
         except ResultError as exc:
-            failures.append((task.id, f"prediction does not fit the label config: {exc}"))
+            # The reason quotes the result, which an ML backend wrote: it goes to the log, not to the job's users.
+            logger.warning("task %s: prediction does not fit the label config: %.500s", task.id, exc)
+            failures.append((task.id, "prediction does not fit the label config (the worker's log says why)"))
             continue
         rows.append(PredictionRow(task.id, suggestion.model_version[:200], suggestion.score, suggestion.result))
     return rows, failures

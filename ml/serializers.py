@@ -16,7 +16,7 @@ class ProjectModelSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProjectModel
         fields = [
-            "engine", "control", "url", "timeout", "label_map", "auto_prelabel", "annotation_events", "min_labels", "retrain_every",
+            "engine", "control", "url", "timeout", "label_map", "auto_prelabel", "prelabel_after_training", "annotation_events", "min_labels", "retrain_every",
             "active_version", "new_labels", "training_state", "training_error", "updated_at",
         ]
         read_only_fields = ["active_version", "new_labels", "training_state", "training_error", "updated_at"]

@@ -1,8 +1,10 @@
 """Pre-labeling actions: pick a model, start a job, train, and the hooks imports and annotations call."""
 import importlib.util
 
+from django.db import transaction
 from django.db.models import Avg, Count, Q
 
+from labeler import outbound
 from projects.models import Annotation, Project
 from workers import jobs
 from workers.models import Job
@@ -15,6 +17,14 @@ from .models import Engine, ProjectModel, TrainingState
 
 class ModelNotSet(Exception):
     """The project has no model picked yet (HTTP 409)."""
+
+
+class InvalidSetting(EngineError):
+    """One setting cannot be used; `field` names it, for the API's and the admin's field errors."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
 
 def configure_model(*, project: Project, changes: dict) -> ProjectModel:
@@ -33,6 +43,8 @@ def configure_model(*, project: Project, changes: dict) -> ProjectModel:
 def check_model(model: ProjectModel, label_config: str) -> None:
     if model.engine == Engine.HTTP and not model.url:
         raise EngineError("an http model needs the ML backend's url")
+    if model.engine == Engine.HTTP and (problem := outbound.refusal(model.url)):
+        raise InvalidSetting("url", problem)  # checked again on every call: DNS answers change
     target = target_for(model, label_config)
     if model.engine == Engine.DETECTOR:
         from .engines.detector import resolve_label_map
@@ -57,10 +69,11 @@ def model_of(project: Project) -> ProjectModel:
     return model
 
 
-def start_prelabel(*, project: Project, user, only_missing: bool = False) -> Job:
-    """Queue a pre-labeling job over the project's tasks (or those without predictions)."""
+def start_prelabel(*, project: Project, user, only_missing: bool = False, unfinished_only: bool = False) -> Job:
+    """Queue a pre-labeling job over the project's tasks (or those without predictions, or the unfinished ones)."""
     model_of(project)
-    job = jobs.create_job(kind=Job.Kind.PRELABEL, project=project, created_by=user, params={"only_missing": only_missing})
+    params = {"only_missing": only_missing, **({"unfinished_only": True} if unfinished_only else {})}
+    job = jobs.create_job(kind=Job.Kind.PRELABEL, project=project, created_by=user, params=params)
     from workers.tasks import plan_prelabel_job
 
     jobs.enqueue(plan_prelabel_job, job)
@@ -77,20 +90,24 @@ def request_training(project_id: int, *, then_plan_job: int | None = None) -> bo
     return bool(queued)
 
 
-def run_training(project_id: int) -> str:
+def run_training(project_id: int, *, then_plan_job: int | None = None) -> str:
     """The training task's body: a new version for a learned engine, a START_TRAINING event for an ML backend.
-    Answers what happened. Sets training_error instead of raising when there is too little to learn from."""
+    Answers what happened. Sets training_error instead of raising when there is too little to learn from.
+    With prelabel_after_training, a new version then pre-labels the unfinished tasks, unless the training was
+    asked for by a pre-labeling job (`then_plan_job`), which goes on by itself."""
     from .loading import build_engine
     from .training import train_project_model
 
     ProjectModel.objects.filter(project_id=project_id).update(training_state=TrainingState.RUNNING)
     model = ProjectModel.objects.select_related("project").get(project_id=project_id)
+    version = None
     try:
         if model.engine == Engine.HTTP:
             build_engine(model, model.project.label_config, None).start_training()
             outcome = "sent START_TRAINING to the ML backend"
         elif model.is_learned:
-            outcome = f"trained {train_project_model(project_id).version}"
+            version = train_project_model(project_id)
+            outcome = f"trained {version.version}"
         else:
             outcome = f"nothing to train: the {model.engine} engine is pre-trained"
         error = ""
@@ -98,7 +115,21 @@ def run_training(project_id: int) -> str:
         outcome = error = str(exc)
     ProjectModel.objects.filter(project_id=project_id).update(training_state=TrainingState.IDLE, training_error=error)
     retrain_if_due(project_id)  # annotations that arrived while it trained
+    if version is not None and model.prelabel_after_training and then_plan_job is None:
+        job = prelabel_unfinished(model.project)
+        outcome += f"; pre-labeling job {job.pk} queued" if job else "; a pre-labeling job is already under way"
     return outcome
+
+
+def prelabel_unfinished(project: Project) -> Job | None:
+    """Pre-label the project's unfinished tasks with its newest version, so annotators see its suggestions without
+    anyone starting a job. None when a pre-labeling job is already queued or running: the next training (or that
+    job) covers the tasks, and jobs do not pile up while annotators keep the model retraining."""
+    under_way = Job.objects.filter(project=project, kind=Job.Kind.PRELABEL, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+    if under_way.exists():
+        return None
+    with transaction.atomic():
+        return start_prelabel(project=project, user=None, unfinished_only=True)
 
 
 def send_annotation_event(annotation_id: int) -> None:

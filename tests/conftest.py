@@ -32,6 +32,8 @@ IMAGE_CONFIG = """<View>
 
 
 TEST_PASSWORD = "a-long-password-1"
+# The fake ML backends listen on loopback, which Labeler refuses to call unless told (labeler/outbound.py).
+LOOPBACK_BACKENDS = "127.0.0.1"
 
 
 @functools.cache
@@ -154,7 +156,10 @@ class WorkerProcess:
         self.extra_env = extra_env or {}
 
     def start(self) -> None:
-        env = {**os.environ, "DATABASE_URL": worker_database_url(), "DB_CONN_MAX_AGE": "0", **self.extra_env}
+        env = {
+            **os.environ, "DATABASE_URL": worker_database_url(), "DB_CONN_MAX_AGE": "0",
+            "LABELER_OUTBOUND_ALLOWED_HOSTS": LOOPBACK_BACKENDS, **self.extra_env,
+        }
         self.log_path = os.path.join(settings.VAR_DIR, f"worker-{time.monotonic_ns()}.log")
         self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
@@ -186,6 +191,12 @@ class WorkerProcess:
         """SIGKILL, as a crash or an OOM killer would."""
         self.process.kill()
         self.process.wait()
+
+
+@pytest.fixture
+def loopback_backends(settings):
+    """Let this test's web side save and call ML backends on 127.0.0.1, as its worker processes may."""
+    settings.LABELER_OUTBOUND_ALLOWED_HOSTS = [LOOPBACK_BACKENDS]
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from tests.conftest import WorkerProcess, wait_for_job
 from tests.fake_ml_backend import FakeMLBackend
 from tests.ml_data import reviews
 
-pytestmark = pytest.mark.worker
+pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("loopback_backends")]
 
 
 def labelled(texts_and_labels) -> list[dict]:

@@ -113,7 +113,7 @@ def prelabel_train(self, project_id: int, then_plan_job: int | None = None) -> N
     from ml.services import run_training
 
     try:
-        outcome = run_training(project_id)
+        outcome = run_training(project_id, then_plan_job=then_plan_job)
     except TRANSIENT_ERRORS as exc:
         raise self.retry(exc=exc, countdown=2 ** self.request.retries)
     logger.info("project %s: %s", project_id, outcome)

@@ -50,6 +50,11 @@ class ExportParamsSerializer(serializers.Serializer):
     )
     annotated_after = serializers.DateTimeField(required=False, help_text="Only annotations made at or after this (ISO 8601 date or time).")
     annotated_before = serializers.DateTimeField(required=False, help_text="Only annotations made before this (ISO 8601 date or time).")
+    csv_safe = serializers.BooleanField(
+        default=True, help_text="CSV only. true (default): a text cell starting with = + - @ TAB or CR gets a leading "
+        "single quote, so a spreadsheet shows it instead of running it as a formula; numbers stay numbers. "
+        "false: every cell verbatim.",
+    )
 
     def to_internal_value(self, data):
         if not isinstance(data, Mapping):
@@ -85,6 +90,10 @@ class ExportParamsSerializer(serializers.Serializer):
     @property
     def export_type(self) -> str:
         return self.validated_data["exportType"]
+
+    @property
+    def spreadsheet_safe(self) -> bool:
+        return self.validated_data["csv_safe"]
 
     @property
     def filters(self) -> ExportFilters:

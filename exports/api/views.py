@@ -62,15 +62,16 @@ class ProjectExportView(APIView):
                 f"POST /api/projects/{project.pk}/exports/ with the same parameters to make it as a job, then download it."
             )
             return Response({"detail": detail, "task_count": total, "limit": limit}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        response = streamed_export(project, params.export_type, params.filters)
+        response = streamed_export(project, params.export_type, params.filters, csv_safe=params.spreadsheet_safe)
         response["X-Task-Count"] = str(total)
         return response
 
 
-def streamed_export(project, export_type: str, filters) -> StreamingHttpResponse:
+def streamed_export(project, export_type: str, filters, *, csv_safe: bool = True) -> StreamingHttpResponse:
     """The export as a download, written while it is read."""
     spec = FORMATS[export_type]
-    response = StreamingHttpResponse(services.stream_export(project, export_type, filters), content_type=spec.content_type)
+    pieces = services.stream_export(project, export_type, filters, csv_safe=csv_safe)
+    response = StreamingHttpResponse(pieces, content_type=spec.content_type)
     response["Content-Disposition"] = f'attachment; filename="{services.export_file_name(project, export_type)}"'
     return response
 
@@ -95,7 +96,7 @@ class ProjectSnapshotListView(generics.ListAPIView):
         params = _checked_params(s.SnapshotCreateSerializer, request.data, project)
         snapshot = services.start_snapshot(
             project=project, user=request.user, export_type=params.export_type, filters=params.filters,
-            name=params.validated_data.get("name", ""),
+            name=params.validated_data.get("name", ""), csv_safe=params.spreadsheet_safe,
         )
         snapshot.job.refresh_from_db()
         answer = status.HTTP_503_SERVICE_UNAVAILABLE if snapshot.job.status == Job.Status.FAILED else status.HTTP_202_ACCEPTED

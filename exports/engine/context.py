@@ -33,6 +33,8 @@ class ExportContext:
     config: LabelConfig
     # Maps a task's image URL to the stored image, or None when the project only references it.
     stored_image: Callable[[str], StoredImage | None] = lambda url: None
+    # CSV cells that a spreadsheet would run as a formula get a leading quote (see tables.py); False: verbatim.
+    csv_safe: bool = True
     # Filled by the writers as they go: tasks, labelings, boxes, images included and referenced...
     counts: Counter = field(default_factory=Counter)
 

@@ -3,6 +3,12 @@
 A row holds the task's id and data fields, one column per control with its answer, and where that answer came
 from. When the export holds several annotations of a task (no consensus yet, or `annotations=all`), a control's
 column holds the list of their answers, in the order of `annotation_ids`.
+
+CSV is spreadsheet-safe by default (OWASP's "CSV injection"): a text cell starting with = + - @ TAB or CR gets a
+leading single quote, so Excel or LibreOffice show it as text instead of running it as a formula
+(`=HYPERLINK(...)`). Numbers written from numeric values (a task id, an agreement, a data field holding -3) stay
+numbers: a spreadsheet reads them as constants, and prefixing them would turn them into text for pandas too.
+`csv_safe=False` writes every cell verbatim, for consumers that are programs, not spreadsheets.
 """
 import csv
 import io
@@ -14,6 +20,8 @@ from .json_tasks import dumps
 from .results import control_value
 
 BOOKKEEPING_COLUMNS = ("origin", "annotation_ids", "annotators", "agreement")
+# What a spreadsheet takes as the start of a formula (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def task_row(task: dict, context: ExportContext) -> dict:
@@ -48,19 +56,26 @@ def write_csv(tasks: Iterable[dict], context: ExportContext) -> Iterator[bytes]:
     columns = csv_columns(context)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(columns)
+    safe = context.csv_safe
+    writer.writerow([_neutralised(column) if safe else column for column in columns])
     for task in tasks:
         row = task_row(task, context)
-        writer.writerow([_cell(row.get(column)) for column in columns])
+        writer.writerow([_cell(row.get(column), safe) for column in columns])
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue().encode()
 
 
-def _cell(value) -> str:
+def _cell(value, safe: bool) -> str:
     if value is None:
         return ""
-    if isinstance(value, (str, int, float)):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (int, float)):
+        return str(value)  # a number, even a negative one, is no formula
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return _neutralised(text) if safe else text
+
+
+def _neutralised(text: str) -> str:
+    """The text a spreadsheet shows as typed: a would-be formula gets a leading single quote."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

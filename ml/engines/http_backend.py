@@ -2,24 +2,39 @@
 
 Requests are retried with backoff only when a retry can help (no connection, timeout, 502-504). A batch the
 backend answers with an error or garbage is retried task by task, so one bad task costs only itself; when
-several tasks in a row fail that way the backend is taken as broken and the job fails with what it answered.
+several tasks in a row fail that way the backend is taken as broken and the job fails saying why.
+
+Every request goes through `labeler.outbound`: the backend's URL (and any redirect) must not lead to an internal
+address unless LABELER_OUTBOUND_ALLOWED_HOSTS lists it. What the backend answers is never put into an error a
+user sees (an internal service could be made to answer its secrets): errors say the status and a short reason,
+and the body goes to the worker's log, cut short.
 """
+import http.client
 import json
-import socket
+import logging
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
+from http import HTTPStatus
+
+from labeler import outbound
 
 from .base import EngineError, Suggestion, TaskInput
+
+logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = {502, 503, 504}
 FAILURES_BEFORE_BROKEN = 5
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
+LOGGED_BODY_CHARS = 300
+JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
 class BackendUnavailable(EngineError):
     """The backend cannot be reached, times out, or answers nothing usable: the job fails with this."""
+
+
+class BackendNotAllowed(EngineError):
+    """The backend's URL, or a redirect it answered, leads where Labeler may not call: never retried."""
 
 
 class BadAnswer(EngineError):
@@ -106,7 +121,8 @@ class HttpBackend:
         if isinstance(item, list):
             item = {"result": item}
         if not isinstance(item, dict) or not isinstance(item.get("result"), list):
-            return Suggestion(error=f"ML backend answered {str(item)[:100]!r} for a task; expected {{\"result\": [...]}}")
+            logger.warning("ML backend %s answered %.300r for a task", self.url, item)
+            return Suggestion(error=f"ML backend answered {type(item).__name__} for a task; expected {{\"result\": [...]}}")
         score = item.get("score")
         score = float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None
         version = item.get("model_version") if isinstance(item.get("model_version"), str) else default_version
@@ -127,25 +143,38 @@ class HttpBackend:
                 time.sleep(self.backoff * 2**attempt)
 
     def _request_once(self, method: str, url: str, body: bytes | None):
-        request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                raw = response.read(MAX_ANSWER_BYTES + 1)
-        except urllib.error.HTTPError as exc:
-            if exc.code in RETRYABLE_STATUS:
-                raise BackendUnavailable(f"ML backend {url} answered HTTP {exc.code}") from None
-            raise BadAnswer(f"ML backend {url} answered HTTP {exc.code}: {exc.read(300).decode(errors='replace')}") from None
-        except (TimeoutError, socket.timeout):
+            answer = outbound.request(method, url, body=body, headers=JSON_HEADERS, timeout=self.timeout, max_bytes=MAX_ANSWER_BYTES)
+        except outbound.URLRefused as exc:
+            raise BackendNotAllowed(f"ML backend {self.url} may not be called: {exc}") from None
+        except TimeoutError:
             raise BackendUnavailable(f"ML backend {url} did not answer within {self.timeout:g} s") from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, (TimeoutError, socket.timeout)):
-                raise BackendUnavailable(f"ML backend {url} did not answer within {self.timeout:g} s") from None
-            raise BackendUnavailable(f"ML backend {url} is unreachable: {exc.reason}") from None
-        except (ConnectionError, OSError) as exc:
-            raise BackendUnavailable(f"ML backend {url} is unreachable: {exc}") from None
-        if len(raw) > MAX_ANSWER_BYTES:
+        except http.client.HTTPException as exc:  # its message would quote what the other end sent
+            raise BackendUnavailable(f"ML backend {url} did not answer HTTP ({exc.__class__.__name__})") from None
+        except OSError as exc:
+            raise BackendUnavailable(f"ML backend {url} is unreachable: {exc.strerror or exc.__class__.__name__}") from None
+        if not 200 <= answer.status < 300:
+            self._log_body(url, answer)
+            reason = f"HTTP {answer.status} {_phrase(answer.status)}".rstrip()
+            if answer.status in RETRYABLE_STATUS:
+                raise BackendUnavailable(f"ML backend {url} answered {reason}")
+            raise BadAnswer(f"ML backend {url} answered {reason}")
+        if len(answer.body) > MAX_ANSWER_BYTES:
             raise BadAnswer(f"ML backend {url} answered more than {MAX_ANSWER_BYTES} bytes")
         try:
-            return json.loads(raw) if raw.strip() else {}
-        except ValueError as exc:
-            raise BadAnswer(f"ML backend {url} answered malformed JSON ({exc}): {raw[:100]!r}") from None
+            return json.loads(answer.body) if answer.body.strip() else {}
+        except ValueError:
+            self._log_body(url, answer)
+            raise BadAnswer(f"ML backend {url} answered malformed JSON (HTTP {answer.status}, {len(answer.body)} bytes)") from None
+
+    @staticmethod
+    def _log_body(url: str, answer: outbound.Answer) -> None:
+        excerpt = answer.body[:LOGGED_BODY_CHARS].decode(errors="replace")
+        logger.warning("ML backend %s answered HTTP %s: %r%s", url, answer.status, excerpt, "..." if len(answer.body) > LOGGED_BODY_CHARS else "")
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

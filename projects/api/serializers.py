@@ -1,6 +1,7 @@
 """Input and output shapes of the REST API (Label Studio's task, annotation and prediction formats)."""
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -25,9 +26,14 @@ class UserCreateSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "username", "email", "password", "first_name", "last_name"]
 
-    def validate_password(self, value: str) -> str:
-        validate_password(value)
-        return value
+    def validate(self, attrs):
+        # The whole would-be user, so the similarity validator can compare the password with its name and email.
+        candidate = User(**{name: value for name, value in attrs.items() if name != "password"})
+        try:
+            validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from None
+        return attrs
 
 
 SHARES = ("agreement_threshold", "gold_share", "review_sample_rate", "iou_threshold")

@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("auth/token/rotate/", views.TokenRotateView.as_view(), name="api-token-rotate"),
     path("users/", views.UserListView.as_view(), name="api-users"),
     path("projects/", views.ProjectListView.as_view(), name="api-projects"),
     path("projects/<int:pk>/", views.ProjectDetailView.as_view(), name="api-project"),

@@ -5,7 +5,6 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import MultiPartParser
@@ -16,7 +15,7 @@ from rest_framework.views import APIView
 from workers import jobs
 from workers.models import Job
 
-from .. import access, queue, services, task_edits, task_import
+from .. import access, queue, services, task_edits, task_import, tokens
 from ..access import MANAGE
 from ..uploads import spool_body
 from ..models import Annotation, Project, ProjectMember, Role, Task
@@ -27,16 +26,46 @@ from .pagination import is_whole_number, whole_number_param
 User = get_user_model()
 
 
-class TokenView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
+TOKEN_ANSWER = inline_serializer("Token", {"token": serializers.CharField(), "expires_at": serializers.DateTimeField(allow_null=True)})
+TOO_MANY_SIGN_INS = OpenApiResponse(description="Too many failed sign-ins for this username or from this address; see Retry-After.")
 
-    @extend_schema(request=AuthTokenSerializer, responses=inline_serializer("Token", {"token": serializers.CharField()}))
+
+def _token_answer(token) -> dict:
+    return {"token": token.key, "expires_at": tokens.expires_at(token)}
+
+
+class TokenView(APIView):
+    """POST trades a username and password for the user's API token; DELETE revokes the caller's token."""
+
+    def get_authenticators(self):
+        # Signing in reads only the body: a stale token or a session cookie sent along must not stand in its way.
+        return [] if self._signing_in() else super().get_authenticators()
+
+    def get_permissions(self):
+        return [AllowAny()] if self._signing_in() else [IsAuthenticated()]
+
+    def _signing_in(self) -> bool:
+        return getattr(self.request, "method", None) == "POST"  # the schema generator asks before it has a request
+
+    @extend_schema(request=AuthTokenSerializer, responses={200: TOKEN_ANSWER, 400: OpenApiResponse(description="Wrong credentials."), 429: TOO_MANY_SIGN_INS})
     def post(self, request):
-        credentials = AuthTokenSerializer(data=request.data, context={"request": request})
+        # django-axes counts failures through authenticate(), on the Django request its middleware answers for.
+        credentials = AuthTokenSerializer(data=request.data, context={"request": request._request})
         credentials.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=credentials.validated_data["user"])
-        return Response({"token": token.key})
+        return Response(_token_answer(tokens.issue_token(credentials.validated_data["user"])))
+
+    @extend_schema(request=None, responses={204: None, 401: OpenApiResponse(description="No valid credentials.")},
+                   description="Revoke the caller's API token: it stops working at once. Sign in again for a new one.")
+    def delete(self, request):
+        tokens.revoke_token(request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenRotateView(APIView):
+    @extend_schema(request=None, responses={200: TOKEN_ANSWER, 401: OpenApiResponse(description="No valid credentials.")},
+                   description="Replace the caller's API token with a new one; the old one stops working at once.")
+    def post(self, request):
+        return Response(_token_answer(tokens.rotate_token(request.user)))
 
 
 class UserListView(generics.ListCreateAPIView):

@@ -237,8 +237,10 @@ DEMO_PROJECTS = (
                      "product (r) in the text.",
         label_config=TEXT_CONFIG,
         tasks=text_tasks,
-        # Learns the sentiment from the annotators' first 20 labels, then again after every 20 more.
-        model={"engine": "text_classifier", "control": "sentiment", "min_labels": 20, "retrain_every": 20},
+        # Learns the sentiment from the annotators' first 20 labels, then again after every 20 more; each new
+        # version pre-labels the unfinished tasks, so annotators see its suggestions without anyone starting a job.
+        model={"engine": "text_classifier", "control": "sentiment", "min_labels": 20, "retrain_every": 20,
+               "prelabel_after_training": True},
     ),
     DemoProject(
         title="Demo: faces and people",
@@ -246,7 +248,8 @@ DEMO_PROJECTS = (
         instructions="Draw a tight box around every face (f) and every whole person (p), including small ones far away.",
         label_config=IMAGE_CONFIG,
         tasks=image_tasks,
-        model={"engine": "detector", "label_map": {"face": "Face", "person": "Person"}},
+        # Pre-trained: pre-labels the demo images as soon as they are imported (and any imported later).
+        model={"engine": "detector", "label_map": {"face": "Face", "person": "Person"}, "auto_prelabel": True},
     ),
 )
 
