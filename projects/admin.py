@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from . import services, task_import
 from .importing import ImportError_
-from .label_config import LabelConfigError, ResultError, parse_label_config, validate_result, validate_task_data
+from .label_config import LabelConfigError, ResultError, validate_result, validate_task_data
 from .models import Annotation, Prediction, Project, ProjectMember, Role, Task
 
 
@@ -42,18 +42,13 @@ class ManagedRowsMixin:
 
 
 class ProjectForm(forms.ModelForm):
+    """The project's settings; their rules are the model's (field validators and Project.clean()), which the
+    form checks on every save as the services do."""
+
     class Meta:
         model = Project
-        fields = "__all__"
+        fields = services.PROJECT_SETTINGS
         widgets = {"label_config": forms.Textarea(attrs={"rows": 14, "cols": 100, "style": "font-family: monospace"})}
-
-    def clean_label_config(self):
-        value = self.cleaned_data["label_config"]
-        try:
-            parse_label_config(value)
-        except LabelConfigError as exc:
-            raise forms.ValidationError(str(exc)) from None
-        return value
 
 
 class MemberInline(admin.TabularInline):
@@ -113,13 +108,14 @@ class ProjectAdmin(admin.ModelAdmin):
         return format_html('<a class="button" href="{}">Export…</a>', reverse("admin:exports_project_export", args=[project.pk]))
 
     def save_model(self, request, project, form, change):
-        if not change:
-            project.created_by = request.user
-        super().save_model(request, project, form, change)
-        if not change:
-            ProjectMember.objects.get_or_create(project=project, user=request.user, defaults={"role": Role.MANAGER})
-        elif "overlap" in form.changed_data:
-            services.refresh_finished_tasks(project)
+        """Through the API's services; the admin runs this and the members inline in one transaction."""
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.PROJECT_SETTINGS}
+            saved = services.update_project(project=project, changes=changes)
+        else:
+            values = {name: form.cleaned_data[name] for name in services.PROJECT_SETTINGS if name in form.cleaned_data}
+            saved = services.create_project(creator=request.user, **values)
+        _take_saved_row(project, saved)
 
     @admin.action(description="Recount tasks, finished tasks and annotations")
     def recount(self, request, queryset):
@@ -163,6 +159,14 @@ class ProjectAdmin(admin.ModelAdmin):
                 return redirect("admin:projects_project_change", project.pk)
         context = {**self.admin_site.each_context(request), "form": form, "project": project, "opts": self.model._meta, "title": f"Import tasks into {project}"}
         return render(request, "admin/projects/import.html", context)
+
+
+def _take_saved_row(project: Project, saved: Project) -> None:
+    """Make the admin's form instance the row the service saved, so the inlines and the redirect use it."""
+    for field in Project._meta.concrete_fields:
+        setattr(project, field.attname, getattr(saved, field.attname))
+    project._state.adding = False
+    project._state.db = saved._state.db
 
 
 @admin.register(ProjectMember)

@@ -1,5 +1,5 @@
 """Turn domain errors into precise 4xx JSON answers; never a 500 for bad input."""
-from django.core.exceptions import RequestDataTooBig, ValidationError as DjangoValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, ValidationError as DjangoValidationError
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -36,7 +36,12 @@ def exception_handler(exc, context):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return Response({"detail": f"The request body is over the {limit}-byte limit; upload a file instead."}, status=413)
     if isinstance(exc, DjangoValidationError):
-        return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        # A model's validation names its fields: answer as DRF's field errors do.
+        if hasattr(exc, "error_dict"):
+            body = {("non_field_errors" if name == NON_FIELD_ERRORS else name): errors for name, errors in exc.message_dict.items()}
+        else:
+            body = {"detail": exc.messages}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
 
 
