@@ -2,8 +2,11 @@
 
 Non-superusers see only the projects they manage, and the rows inside them.
 """
+import json
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -51,10 +54,33 @@ class ProjectForm(forms.ModelForm):
         widgets = {"label_config": forms.Textarea(attrs={"rows": 14, "cols": 100, "style": "font-family: monospace"})}
 
 
+class MemberForm(forms.ModelForm):
+    """A member is named by username, as the API names them: a user search would need permissions on every
+    user account, which managers do not have (and need not)."""
+
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.all(), to_field_name="username",
+        widget=forms.TextInput(attrs={"placeholder": "username", "autocomplete": "off"}),
+        error_messages={"invalid_choice": "No user with that username."},
+    )
+
+    class Meta:
+        model = ProjectMember
+        fields = ["user", "role"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.user_id:
+            self.initial["user"] = self.instance.user.username
+
+
 class MemberInline(admin.TabularInline):
     model = ProjectMember
+    form = MemberForm
     extra = 1
-    autocomplete_fields = ["user"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
 
 
 class ImportForm(forms.Form):
@@ -169,11 +195,18 @@ def _take_saved_row(project: Project, saved: Project) -> None:
     project._state.db = saved._state.db
 
 
+class ProjectMemberForm(MemberForm):
+    class Meta(MemberForm.Meta):
+        fields = ["project", "user", "role"]
+
+
 @admin.register(ProjectMember)
 class ProjectMemberAdmin(ManagedRowsMixin, admin.ModelAdmin):
+    form = ProjectMemberForm
     list_display = ["user", "project", "role", "added_at"]
+    list_select_related = ["user", "project"]
     list_filter = ["role"]
-    autocomplete_fields = ["user", "project"]
+    autocomplete_fields = ["project"]
     search_fields = ["user__username", "project__title"]
 
 
@@ -226,7 +259,9 @@ class TaskAdmin(ManagedRowsMixin, admin.ModelAdmin):
 
     @admin.display(description="data")
     def short_data(self, task: Task) -> str:
-        text = str(task.data)
+        """The task's fields as `name: value`, not a Python dict's repr."""
+        fields = task.data.items() if isinstance(task.data, dict) else [("data", task.data)]
+        text = "; ".join(f"{name}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}" for name, value in fields)
         return text if len(text) <= 80 else text[:77] + "..."
 
     def get_readonly_fields(self, request, task=None):
