@@ -1,7 +1,6 @@
 """What lets a project manager into the admin: staff status and one group holding every model permission of the
 apps a manager works in. The one place that grants it; which projects they see is still their membership's role.
 """
-from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
@@ -28,6 +27,11 @@ def grant_manager_admin(user) -> None:
 
 
 def refresh_managers_group(sender, **kwargs) -> None:
-    """After migrate (once every app's permissions exist), give the managers' group the permissions of new models."""
-    if sender is list(apps.get_app_configs())[-1] and Group.objects.filter(name=MANAGERS_GROUP).exists():
-        managers_group()
+    """After migrate, give the managers' group the permissions of a manager app's new models. Runs after auth's
+    own post_migrate receiver (auth is installed first), which has just created that app's permissions."""
+    if sender.label not in MANAGER_ADMIN_APPS:
+        return
+    database = kwargs.get("using", "default")
+    group = Group.objects.using(database).filter(name=MANAGERS_GROUP).first()
+    if group is not None:
+        group.permissions.add(*Permission.objects.using(database).filter(content_type__app_label=sender.label))
