@@ -1,13 +1,11 @@
 """Every admin page a project manager uses opens whole in a real browser: no console error, and each form ends
 with its Save row inside the form (a help text that opens a <textarea> once swallowed the rest of the project form).
 """
-import json
-
 import pytest
 
 from projects.admin_access import grant_manager_admin
-from tests.admin_pages import fill_project, forbidden_changelists, manager_admin_pages
-from tests.conftest import TEXT_CONFIG
+from projects.models import Project
+from tests.admin_pages import fill_project, forbidden_changelists, manager_admin_pages, manager_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,8 +70,6 @@ def assert_form_is_whole(page, admin_page) -> None:
 def test_every_admin_page_a_manager_uses_opens_whole(signed_in, live_server, manager, manager_world, console_errors):
     page = signed_in(manager)
     errors = console_errors(page)
-    from tests.admin_pages import manager_request
-
     page.admin_request = manager_request(manager)
     pages = manager_admin_pages(manager, manager_world.url_values)
     assert {p.kind for p in pages} >= {"index", "changelist", "add", "change", "delete", "history", "custom", "download"}
@@ -114,3 +110,32 @@ def test_the_project_change_page_shows_every_setting_and_the_save_row(signed_in,
     assert page.locator(".submit-row input[name=_save]").is_visible()
     screenshot(page, f"admin-project-change-{width}")
     page.screenshot(path=str(screenshot(page, f"admin-project-change-{width}")).replace(".png", "-full.png"), full_page=True)
+
+
+def test_the_project_form_refuses_bad_settings_in_the_browser(signed_in, live_server, manager, manager_world):
+    project = manager_world.project
+    page = signed_in(manager)
+    page.goto(f"{live_server.url}/admin/projects/project/{project.pk}/change/")
+
+    page.fill("#id_overlap", "0")
+    page.click("input[name=_save]")
+    overlap_error = page.locator(".field-overlap .errorlist")
+    overlap_error.wait_for()
+    assert "greater than or equal to 1" in overlap_error.inner_text()
+
+    page.fill("#id_overlap", "3")
+    page.check("#id_adaptive_overlap")
+    page.fill("#id_max_overlap", "2")
+    page.click("input[name=_save]")
+    error = page.locator(".field-max_overlap .errorlist")
+    error.wait_for()
+    assert "must be at least overlap (3) when adaptive overlap is on" in error.inner_text()
+    assert page.locator(".submit-row input[name=_save]").is_visible()
+    saved = Project.objects.get(pk=project.pk)
+    assert (saved.overlap, saved.adaptive_overlap, saved.max_overlap) == (2, False, 5)
+
+    page.fill("#id_max_overlap", "4")
+    page.click("input[name=_save]")
+    page.locator(".messagelist .success").wait_for()
+    saved.refresh_from_db()
+    assert (saved.overlap, saved.adaptive_overlap, saved.max_overlap) == (3, True, 4)
