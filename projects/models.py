@@ -83,7 +83,7 @@ class Project(models.Model):
         default=0.0, validators=FRACTION, help_text="Share of agreed tasks sent to review anyway (0-1)."
     )
     iou_threshold = models.FloatField(
-        default=0.5, validators=FRACTION, help_text="Boxes overlapping at least this much (0-1) are the same object."
+        "IoU threshold", default=0.5, validators=FRACTION, help_text="Boxes overlapping at least this much (0-1) are the same object."
     )
     box_fusion = models.CharField(max_length=8, choices=BoxFusion.choices, default=BoxFusion.MEDIAN)
     quality_summary = models.JSONField(default=dict, blank=True, editable=False)
