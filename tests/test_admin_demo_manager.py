@@ -12,7 +12,7 @@ from projects.management.commands.seed_demo import DEMO_USERS
 from projects.models import Project
 from tests.admin_pages import fill_project, finish_snapshot, forbidden_changelists, manager_admin_pages
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(databases="__all__")  # the jobs run inline write progress through the `jobs` alias
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from projects.admin_access import grant_manager_admin
 from projects.models import Project
 from tests.admin_pages import fill_project, forbidden_changelists, manager_admin_pages, manager_request
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")  # jobs report through the `jobs` alias
 
 # What a page shows when a value reached the template unformatted.
 RAW_MARKERS = ("{'", "['", "object at 0x", "<bound method", "[object Object]", "undefined", "Traceback")
