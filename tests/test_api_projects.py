@@ -1,7 +1,10 @@
 """Projects through the REST API: who sees which, creating and changing them, their counters, their members."""
+from urllib.parse import urlencode
+
 import pytest
 from django.contrib.auth.models import Permission
 
+from projects import services
 from projects.models import Project, ProjectMember, Task
 from tests.api_helpers import counts_in_rows, counts_shown, import_tasks, import_texts, sentiment, submit
 from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG
@@ -361,8 +364,6 @@ def test_a_form_or_multipart_create_stores_every_setting_or_is_refused_cleanly(a
     fields = {"title": "Faces", "label_config": IMAGE_CONFIG, **{name: str(value).lower() if isinstance(value, bool) else value for name, value in SETTINGS.items()}}
     client = api(staff)
     if body_format == "form":
-        from urllib.parse import urlencode
-
         response = client.post("/api/projects/", urlencode(fields), content_type="application/x-www-form-urlencoded")
     else:
         response = client.post("/api/projects/", fields, format="multipart")
@@ -439,8 +440,6 @@ def test_every_setting_is_accepted_on_patch_and_shown_back(api, manager, text_pr
 @pytest.fixture
 def three_annotations(text_project, annotator, other_annotator, make_user):
     """Two tasks; the annotator did the first, another annotator did both, a third skipped the second."""
-    from projects import services
-
     third = make_user("third_annotator")
     services.add_member(project=text_project, user=third, role="annotator")
     services.update_project(project=text_project, changes={"overlap": 3})
