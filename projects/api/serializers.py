@@ -68,6 +68,7 @@ class ProjectSerializer(OwnCountsMixin, serializers.ModelSerializer):
             "created_by", "created_at", "updated_at", "task_count", "finished_task_count", "annotation_count", "role",
         ]
         read_only_fields = ["created_by", "created_at", "updated_at", "task_count", "finished_task_count", "annotation_count"]
+        extra_kwargs = {"annotation_count": {"help_text": "Submitted annotations; an annotator of a blind project sees their own."}}
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -138,6 +139,10 @@ class TaskSerializer(OwnCountsMixin, serializers.ModelSerializer):
     class Meta:
         model = Task
         fields = ["id", "project", "data", "meta", "is_gold", "annotation_count", "cancelled_count", "is_finished", "created_at", "updated_at"]
+        extra_kwargs = {
+            "annotation_count": {"help_text": "Submitted annotations; an annotator of a blind project sees only theirs (0 or 1)."},
+            "cancelled_count": {"help_text": "Skips; an annotator of a blind project sees only theirs (0 or 1)."},
+        }
 
 
 class ConsensusSerializer(serializers.Serializer):
