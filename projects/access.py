@@ -2,7 +2,8 @@
 
 Outsiders get 404 (a project's existence is not disclosed); members without the right role get 403.
 """
-from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
@@ -92,3 +93,30 @@ def get_job_for(user, job_id) -> Job:
     if job is None or (job.created_by_id != user.pk and role_in(user, job.project) != Role.MANAGER):
         raise Http404("No job with that id.")
     return job
+
+
+def with_visible_annotation_counts(projects: QuerySet[Project], user) -> QuerySet[Project]:
+    """projects_with_role's projects, each with `own_annotation_count`: the annotation count the user may see
+    (their own in a blind project they annotate, the project's otherwise)."""
+    own = (
+        Annotation.objects.filter(project=OuterRef("pk"), completed_by=user, was_cancelled=False)
+        .order_by().values("project").annotate(total=Count("pk")).values("total")
+    )
+    return projects.annotate(own_annotation_count=Case(
+        When(Q(blind=True, user_role=Role.ANNOTATOR), then=Coalesce(Subquery(own), 0)),
+        default=F("annotation_count"), output_field=IntegerField(),
+    ))
+
+
+def own_annotation_count(user, project: Project) -> int:
+    return Annotation.objects.filter(project=project, completed_by=user, was_cancelled=False).count()
+
+
+def with_own_task_counts(tasks: QuerySet[Task], user) -> QuerySet[Task]:
+    """Tasks with `own_annotation_count` and `own_cancelled_count`: the counts a blind project's annotator may see
+    (0 or 1 each: one annotation per annotator per task)."""
+    mine = Annotation.objects.filter(task=OuterRef("pk"), completed_by=user)
+    return tasks.annotate(
+        own_annotation_count=Cast(Exists(mine.filter(was_cancelled=False)), IntegerField()),
+        own_cancelled_count=Cast(Exists(mine.filter(was_cancelled=True)), IntegerField()),
+    )

@@ -2,8 +2,12 @@
 
 Non-superusers see only the projects they manage, and the rows inside them.
 """
+import json
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -11,7 +15,7 @@ from django.utils.html import format_html
 from . import services, task_import
 from .importing import ImportError_
 from .image_urls import ImageUrlPolicy
-from .label_config import LabelConfigError, ResultError, parse_label_config, validate_result, validate_task_data
+from .label_config import LabelConfigError, ResultError, validate_result, validate_task_data
 from .models import Annotation, Prediction, Project, ProjectMember, Role, Task
 
 
@@ -43,24 +47,114 @@ class ManagedRowsMixin:
 
 
 class ProjectForm(forms.ModelForm):
+    """The project's settings; their rules are the model's (field validators and Project.clean()), which the
+    form checks on every save as the services do."""
+
     class Meta:
         model = Project
-        fields = "__all__"
+        fields = services.PROJECT_SETTINGS
         widgets = {"label_config": forms.Textarea(attrs={"rows": 14, "cols": 100, "style": "font-family: monospace"})}
 
-    def clean_label_config(self):
-        value = self.cleaned_data["label_config"]
-        try:
-            parse_label_config(value)
-        except LabelConfigError as exc:
-            raise forms.ValidationError(str(exc)) from None
-        return value
+
+class MemberForm(forms.ModelForm):
+    """A member is named by username, as the API names them: a user search would need permissions on every
+    user account, which managers do not have (and need not)."""
+
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.all(), to_field_name="username",
+        widget=forms.TextInput(attrs={"placeholder": "username", "autocomplete": "off"}),
+        error_messages={"invalid_choice": "No user with that username."},
+    )
+
+    class Meta:
+        model = ProjectMember
+        fields = ["user", "role"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.user_id:
+            self.initial["user"] = self.instance.user.username
+
+
+class MemberFormSet(forms.BaseInlineFormSet):
+    creator = None  # on a new project, the user creating it: the services make them its manager
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if Role.MANAGER not in self.roles_after_save().values():
+            raise forms.ValidationError("A project needs at least one manager: make another member manager first.")
+
+    def roles_after_save(self) -> dict:
+        """Each member's role once this formset is saved: the stored rows, with the forms' edits on top."""
+        rows = ProjectMember.objects.filter(project=self.instance).values_list("pk", "user_id", "role") if self.instance.pk else []
+        stored = {pk: user_id for pk, user_id, _ in rows}
+        roles = {user_id: role for _, user_id, role in rows}
+        if self.instance.pk is None and self.creator is not None:
+            roles[self.creator.pk] = Role.MANAGER
+        for form in self.forms:
+            if not form.cleaned_data:
+                continue
+            if form.instance.pk in stored:
+                roles.pop(stored[form.instance.pk], None)
+            if not self._should_delete_form(form):
+                roles[form.cleaned_data["user"].pk] = form.cleaned_data["role"]
+        return roles
 
 
 class MemberInline(admin.TabularInline):
     model = ProjectMember
+    form = MemberForm
+    formset = MemberFormSet
     extra = 1
-    autocomplete_fields = ["user"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.creator = request.user
+        return formset
+
+
+class KeepsAManagerMixin:
+    """Membership changes go through services.add_member/remove_member, which refuse to leave a project without
+    a manager (LastManager): the admin then rolls the whole save back and says why."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusing_last_manager(request, super().changeform_view, request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._refusing_last_manager(request, super().delete_view, request, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        return self._refusing_last_manager(request, super().changelist_view, request, extra_context)
+
+    def _refusing_last_manager(self, request, view, *args):
+        try:
+            return view(*args)
+        except services.LastManager as exc:
+            self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
+            return redirect(request.get_full_path())
+
+
+def save_members(project: Project, formset) -> None:
+    """Apply the members inline through the services: new managers first, removals last, so a hand-over from one
+    manager to another passes the last-manager check."""
+    deleted = [form.instance for form in formset.deleted_forms if form.instance.pk]
+    changed = [form for form in formset.forms if form.has_changed() and form.cleaned_data and form not in formset.deleted_forms]
+    stored = ProjectMember.objects.select_related("user").in_bulk([form.instance.pk for form in changed if form.instance.pk])
+    replaced = [stored[form.instance.pk] for form in changed if form.instance.pk and stored[form.instance.pk].user != form.cleaned_data["user"]]
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], deleted
+    for form in sorted(changed, key=lambda form: form.cleaned_data["role"] != Role.MANAGER):
+        member = services.add_member(project=project, user=form.cleaned_data["user"], role=form.cleaned_data["role"])
+        if form.instance.pk:
+            formset.changed_objects.append((member, form.changed_data))
+        else:
+            formset.new_objects.append(member)
+    for member in [*replaced, *deleted]:
+        services.remove_member(project=project, user=member.user)
 
 
 class ImportForm(forms.Form):
@@ -71,7 +165,7 @@ class ImportForm(forms.Form):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(KeepsAManagerMixin, admin.ModelAdmin):
     form = ProjectForm
     inlines = [MemberInline]
     list_display = ["title", "task_count", "finished_task_count", "progress", "annotation_count", "overlap", "created_at"]
@@ -117,13 +211,20 @@ class ProjectAdmin(admin.ModelAdmin):
         return format_html('<a class="button" href="{}">Export…</a>', reverse("admin:exports_project_export", args=[project.pk]))
 
     def save_model(self, request, project, form, change):
-        if not change:
-            project.created_by = request.user
-        super().save_model(request, project, form, change)
-        if not change:
-            ProjectMember.objects.get_or_create(project=project, user=request.user, defaults={"role": Role.MANAGER})
-        elif "overlap" in form.changed_data:
-            services.refresh_finished_tasks(project)
+        """Through the API's services; the admin runs this and the members inline in one transaction."""
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.PROJECT_SETTINGS}
+            saved = services.update_project(project=project, changes=changes)
+        else:
+            values = {name: form.cleaned_data[name] for name in services.PROJECT_SETTINGS if name in form.cleaned_data}
+            saved = services.create_project(creator=request.user, **values)
+        _take_saved_row(project, saved)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ProjectMember:
+            save_members(form.instance, formset)
+        else:
+            super().save_formset(request, form, formset, change)
 
     @admin.action(description="Recount tasks, finished tasks and annotations")
     def recount(self, request, queryset):
@@ -172,12 +273,42 @@ class ProjectAdmin(admin.ModelAdmin):
         return render(request, "admin/projects/import.html", context)
 
 
+def _take_saved_row(project: Project, saved: Project) -> None:
+    """Make the admin's form instance the row the service saved, so the inlines and the redirect use it."""
+    for field in Project._meta.concrete_fields:
+        setattr(project, field.attname, getattr(saved, field.attname))
+    project._state.adding = False
+    project._state.db = saved._state.db
+
+
+class ProjectMemberForm(MemberForm):
+    class Meta(MemberForm.Meta):
+        fields = ["project", "user", "role"]
+
+
 @admin.register(ProjectMember)
-class ProjectMemberAdmin(ManagedRowsMixin, admin.ModelAdmin):
+class ProjectMemberAdmin(KeepsAManagerMixin, ManagedRowsMixin, admin.ModelAdmin):
+    form = ProjectMemberForm
     list_display = ["user", "project", "role", "added_at"]
+    list_select_related = ["user", "project"]
     list_filter = ["role"]
-    autocomplete_fields = ["user", "project"]
+    autocomplete_fields = ["project"]
     search_fields = ["user__username", "project__title"]
+
+    def save_model(self, request, member, form, change):
+        previous = ProjectMember.objects.select_related("user").filter(pk=member.pk).first() if change else None
+        saved = services.add_member(project=member.project, user=member.user, role=member.role)
+        if previous is not None and (previous.project_id, previous.user_id) != (saved.project_id, saved.user_id):
+            services.remove_member(project=previous.project, user=previous.user)
+        member.pk, member.added_at = saved.pk, saved.added_at
+
+    def delete_model(self, request, member):
+        services.remove_member(project=member.project, user=member.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for member in queryset.select_related("project", "user"):
+            services.remove_member(project=member.project, user=member.user)
 
 
 class AnnotationInline(admin.TabularInline):
@@ -231,7 +362,9 @@ class TaskAdmin(ManagedRowsMixin, admin.ModelAdmin):
 
     @admin.display(description="data")
     def short_data(self, task: Task) -> str:
-        text = str(task.data)
+        """The task's fields as `name: value`, not a Python dict's repr."""
+        fields = task.data.items() if isinstance(task.data, dict) else [("data", task.data)]
+        text = "; ".join(f"{name}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}" for name, value in fields)
         return text if len(text) <= 80 else text[:77] + "..."
 
     def get_readonly_fields(self, request, task=None):

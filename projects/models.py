@@ -4,8 +4,25 @@ Project counters (tasks, finished tasks, annotations) are kept on the project ro
 the same transaction as the change, so listing projects never counts a million-row table.
 """
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+
+from .label_config import LabelConfigError, parse_label_config
+
+MAX_OVERLAP = 100
+MAX_LEASE_MINUTES = 24 * 60
+# A share or a threshold: a fraction from 0 to 1.
+FRACTION = [MinValueValidator(0.0), MaxValueValidator(1.0)]
+ANNOTATORS_PER_TASK = [MinValueValidator(1), MaxValueValidator(MAX_OVERLAP)]
+
+
+def validate_label_config(value: str) -> None:
+    try:
+        parse_label_config(value)
+    except LabelConfigError as exc:
+        raise ValidationError(str(exc), code="label_config") from None
 
 
 class QueueOrder(models.TextChoices):
@@ -28,10 +45,18 @@ class Project(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
     instructions = models.TextField(blank=True, default="", help_text="Shown to annotators before they start.")
-    label_config = models.TextField(help_text="Label Studio XML: <View>, <Image>/<Text>, <Choices>, <Labels>, <RectangleLabels>, <TextArea>.")
-    overlap = models.PositiveSmallIntegerField(default=1, help_text="How many annotators label each task.")
+    # Help texts are plain text: the admin renders them as HTML, so a tag named here would become markup.
+    label_config = models.TextField(
+        validators=[validate_label_config],
+        help_text="Label Studio XML: a View holding Image or Text objects and Choices, Labels, RectangleLabels or "
+        "TextArea controls.",
+    )
+    overlap = models.PositiveSmallIntegerField(
+        default=1, validators=ANNOTATORS_PER_TASK, help_text=f"How many annotators label each task (1-{MAX_OVERLAP})."
+    )
     lease_minutes = models.PositiveSmallIntegerField(
-        default=15, help_text="How long a task handed to an annotator stays theirs before it returns to the pool."
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(MAX_LEASE_MINUTES)],
+        help_text=f"How long a task handed to an annotator stays theirs before it returns to the pool (1-{MAX_LEASE_MINUTES}).",
     )
     queue_order = models.CharField(
         max_length=16, choices=QueueOrder.choices, default=QueueOrder.TASK_ORDER,
@@ -42,16 +67,24 @@ class Project(models.Model):
     # Consensus QA (the quality app computes; these are the manager's settings).
     aggregation_method = models.CharField(max_length=16, choices=AggregationMethod.choices, default=AggregationMethod.AUTO)
     agreement_threshold = models.FloatField(
-        default=0.6, help_text="Tasks whose agreement falls below this get another annotator (adaptive) or a review."
+        default=0.6, validators=FRACTION,
+        help_text="Tasks whose agreement falls below this (0-1) get another annotator (adaptive) or a review.",
     )
     adaptive_overlap = models.BooleanField(
         default=False, help_text="Start with `overlap` annotators; add one while agreement is below the threshold."
     )
-    max_overlap = models.PositiveSmallIntegerField(default=5, help_text="Adaptive overlap never asks for more annotators than this.")
-    blind = models.BooleanField(default=True, help_text="Annotators never see each other's annotations.")
-    gold_share = models.FloatField(default=0.0, help_text="Share of queue hand-outs that are gold tasks (0-1).")
-    review_sample_rate = models.FloatField(default=0.0, help_text="Share of agreed tasks sent to review anyway (0-1).")
-    iou_threshold = models.FloatField(default=0.5, help_text="Boxes overlapping at least this much are the same object.")
+    max_overlap = models.PositiveSmallIntegerField(
+        default=5, validators=ANNOTATORS_PER_TASK,
+        help_text="Adaptive overlap never asks for more annotators than this (at least overlap).",
+    )
+    blind = models.BooleanField(default=True, help_text="Annotators never see each other's annotations or counts.")
+    gold_share = models.FloatField(default=0.0, validators=FRACTION, help_text="Share of queue hand-outs that are gold tasks (0-1).")
+    review_sample_rate = models.FloatField(
+        default=0.0, validators=FRACTION, help_text="Share of agreed tasks sent to review anyway (0-1)."
+    )
+    iou_threshold = models.FloatField(
+        "IoU threshold", default=0.5, validators=FRACTION, help_text="Boxes overlapping at least this much (0-1) are the same object."
+    )
     box_fusion = models.CharField(max_length=8, choices=BoxFusion.choices, default=BoxFusion.MEDIAN)
     quality_summary = models.JSONField(default=dict, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -67,6 +100,13 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        """Rules between settings; each field's own range is in its validators."""
+        if self.adaptive_overlap and self.max_overlap is not None and self.overlap is not None and self.max_overlap < self.overlap:
+            raise ValidationError(
+                {"max_overlap": f"must be at least overlap ({self.overlap}) when adaptive overlap is on"}, code="max_overlap"
+            )
 
 
 class ReviewStatus(models.TextChoices):

@@ -51,29 +51,47 @@ def project_config(project: Project) -> LabelConfig:
     return parse_label_config(project.label_config)
 
 
+# What a manager sets on a project, through the API and the admin alike; everything else is kept by the services.
+PROJECT_SETTINGS = (
+    "title", "label_config", "description", "instructions", "overlap", "lease_minutes", "queue_order",
+    "annotators_can_export", "aggregation_method", "agreement_threshold", "adaptive_overlap", "max_overlap", "blind",
+    "gold_share", "review_sample_rate", "iou_threshold", "box_fusion",
+)
+
+
+def _unknown_settings(values: dict) -> None:
+    unknown = sorted(set(values) - set(PROJECT_SETTINGS))
+    if unknown:
+        raise TypeError(f"not project settings: {', '.join(unknown)}")
+
+
 @transaction.atomic
-def create_project(*, creator, title: str, label_config: str, description: str = "", instructions: str = "", overlap: int = 1) -> Project:
-    parse_label_config(label_config)
-    project = Project.objects.create(
-        title=title, label_config=label_config, description=description, instructions=instructions,
-        overlap=overlap, created_by=creator,
-    )
+def create_project(*, creator, title: str, label_config: str, **settings) -> Project:
+    """A new project managed by its creator. Any of PROJECT_SETTINGS may be given; every rule the model knows
+    (each field's range, the rules between fields, the label config) is checked first: ValidationError naming
+    the field."""
+    _unknown_settings(settings)
+    project = Project(title=title, label_config=label_config, created_by=creator, **settings)
+    project.full_clean(exclude=["created_by"])
+    project.save()
     ProjectMember.objects.create(project=project, user=creator, role=Role.MANAGER)
     return project
 
 
 @transaction.atomic
 def update_project(*, project: Project, changes: dict) -> Project:
-    if "label_config" in changes:
-        parse_label_config(changes["label_config"])
-    overlap_changed = "overlap" in changes and changes["overlap"] != project.overlap
+    """Apply a manager's changes to PROJECT_SETTINGS, checked as create_project checks them, on the current row."""
+    _unknown_settings(changes)
+    current = Project.objects.select_for_update().get(pk=project.pk)
+    overlap_changed = "overlap" in changes and changes["overlap"] != current.overlap
     for name, value in changes.items():
-        setattr(project, name, value)
-    project.save(update_fields=[*changes, "updated_at"])
+        setattr(current, name, value)
+    current.full_clean(exclude=["created_by"])
+    current.save(update_fields=[*changes, "updated_at"])
     if overlap_changed:
-        refresh_finished_tasks(project)
-        project.refresh_from_db(fields=["finished_task_count"])
-    return project
+        refresh_finished_tasks(current)
+        current.refresh_from_db(fields=["finished_task_count"])
+    return current
 
 
 def refresh_finished_tasks(project: Project) -> None:

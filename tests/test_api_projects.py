@@ -1,7 +1,10 @@
 """Projects through the REST API: who sees which, creating and changing them, their counters, their members."""
+from urllib.parse import urlencode
+
 import pytest
 from django.contrib.auth.models import Permission
 
+from projects import services
 from projects.models import Project, ProjectMember, Task
 from tests.api_helpers import counts_in_rows, counts_shown, import_tasks, import_texts, sentiment, submit
 from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG
@@ -317,3 +320,178 @@ def test_a_manager_may_leave_when_another_manager_remains(api, manager, annotato
 
     assert response.status_code == 204
     assert members_of(api, annotator, text_project) == {"annotator": "manager", "other_annotator": "annotator"}
+
+
+# Every setting on create, and the same rules for every writer
+
+SETTINGS = {
+    "description": "Product reviews", "instructions": "Pick one sentiment.", "overlap": 3, "lease_minutes": 30,
+    "queue_order": "uncertainty", "annotators_can_export": True, "aggregation_method": "majority",
+    "agreement_threshold": 0.8, "adaptive_overlap": True, "max_overlap": 4, "blind": False, "gold_share": 0.2,
+    "review_sample_rate": 0.1, "iou_threshold": 0.7, "box_fusion": "mean",
+}
+BAD_SETTINGS = [
+    ("overlap", 0), ("overlap", 101), ("lease_minutes", 0), ("gold_share", 7), ("agreement_threshold", 3.5),
+    ("review_sample_rate", -2), ("iou_threshold", 9), ("max_overlap", 0), ("queue_order", "random"),
+    ("aggregation_method", "vote"), ("box_fusion", "max"),
+]
+
+
+def stored_settings(project_id: int) -> dict:
+    project = Project.objects.get(pk=project_id)
+    return {name: getattr(project, name) for name in SETTINGS}
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_every_setting_is_accepted_on_create_as_json(api, staff, name):
+    response = api(staff).post("/api/projects/", {"title": "Faces", "label_config": IMAGE_CONFIG, name: SETTINGS[name]}, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()[name] == SETTINGS[name]
+    assert stored_settings(response.json()["id"])[name] == SETTINGS[name]
+
+
+def test_all_settings_at_once_on_create_are_stored_and_shown(api, staff):
+    response = api(staff).post("/api/projects/", {"title": "Faces", "label_config": IMAGE_CONFIG, **SETTINGS}, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert {name: response.json()[name] for name in SETTINGS} == SETTINGS == stored_settings(response.json()["id"])
+
+
+@pytest.mark.parametrize("body_format", ["multipart", "form"])
+def test_a_form_or_multipart_create_stores_every_setting_or_is_refused_cleanly(api, staff, body_format):
+    """Form bodies may later be refused (415) in favour of JSON; either way never a 500, never a setting lost."""
+    fields = {"title": "Faces", "label_config": IMAGE_CONFIG, **{name: str(value).lower() if isinstance(value, bool) else value for name, value in SETTINGS.items()}}
+    client = api(staff)
+    if body_format == "form":
+        response = client.post("/api/projects/", urlencode(fields), content_type="application/x-www-form-urlencoded")
+    else:
+        response = client.post("/api/projects/", fields, format="multipart")
+
+    assert response.status_code in (201, 415), response.content
+    if response.status_code == 201:
+        assert stored_settings(response.json()["id"]) == SETTINGS
+    else:
+        assert "detail" in response.json() and not Project.objects.exists()
+
+
+def test_a_form_create_that_leaves_out_a_checkbox_keeps_its_default(api, staff):
+    """A missing `blind` in a form body must not read as false: the project would show everyone's work."""
+    response = api(staff).post("/api/projects/", {"title": "Faces", "label_config": IMAGE_CONFIG}, format="multipart")
+
+    assert response.status_code in (201, 415), response.content
+    if response.status_code == 201:
+        project = Project.objects.get(pk=response.json()["id"])
+        assert (project.blind, project.adaptive_overlap, project.annotators_can_export) == (True, False, False)
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_SETTINGS)
+def test_a_bad_setting_on_create_gets_400_naming_it_and_creates_nothing(api, staff, name, value):
+    response = api(staff).post("/api/projects/", {"title": "Faces", "label_config": IMAGE_CONFIG, name: value}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [name]
+    assert not Project.objects.exists()
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_SETTINGS)
+def test_a_bad_setting_on_patch_gets_400_naming_it_and_changes_nothing(api, manager, text_project, name, value):
+    before = stored_settings(text_project.pk)
+
+    response = api(manager).patch(f"/api/projects/{text_project.pk}/", {name: value}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [name]
+    assert stored_settings(text_project.pk) == before
+
+
+def test_adaptive_overlap_below_overlap_is_refused_on_create_naming_max_overlap(api, staff):
+    body = {"title": "Faces", "label_config": IMAGE_CONFIG, "overlap": 3, "adaptive_overlap": True, "max_overlap": 2}
+
+    response = api(staff).post("/api/projects/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"max_overlap": ["must be at least overlap (3) when adaptive overlap is on"]}
+
+
+def test_turning_adaptive_overlap_on_checks_max_overlap_against_the_stored_overlap(api, manager, text_project):
+    client = api(manager)
+    assert client.patch(f"/api/projects/{text_project.pk}/", {"overlap": 6}, format="json").status_code == 200
+
+    response = client.patch(f"/api/projects/{text_project.pk}/", {"adaptive_overlap": True}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"max_overlap": ["must be at least overlap (6) when adaptive overlap is on"]}
+    text_project.refresh_from_db()
+    assert text_project.adaptive_overlap is False
+
+
+def test_every_setting_is_accepted_on_patch_and_shown_back(api, manager, text_project):
+    response = api(manager).patch(f"/api/projects/{text_project.pk}/", SETTINGS, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert {name: response.json()[name] for name in SETTINGS} == SETTINGS == stored_settings(text_project.pk)
+    assert response.json()["role"] == "manager"
+
+
+# Blind mode: an annotator sees only their own counts
+
+
+@pytest.fixture
+def three_annotations(text_project, annotator, other_annotator, make_user):
+    """Two tasks; the annotator did the first, another annotator did both, a third skipped the second."""
+    third = make_user("third_annotator")
+    services.add_member(project=text_project, user=third, role="annotator")
+    services.update_project(project=text_project, changes={"overlap": 3})
+    first, second = import_texts(text_project, "Great food", "Slow service")
+    submit(annotator, first)
+    submit(other_annotator, first)
+    submit(other_annotator, second)
+    submit(third, second, was_cancelled=True)
+    return first, second
+
+
+def task_counts(body: dict) -> tuple[int, int]:
+    return body["annotation_count"], body["cancelled_count"]
+
+
+def test_in_a_blind_project_an_annotator_sees_only_their_own_counts(api, annotator, text_project, three_annotations):
+    first, second = three_annotations
+    client = api(annotator)
+
+    listed = {project["id"]: project for project in client.get("/api/projects/").json()["results"]}
+    detail = client.get(f"/api/projects/{text_project.pk}/").json()
+    tasks = client.get(f"/api/projects/{text_project.pk}/tasks/").json()["results"]
+
+    assert listed[text_project.pk]["annotation_count"] == detail["annotation_count"] == 1
+    assert [task_counts(task) for task in tasks] == [(1, 0), (0, 0)]
+    assert task_counts(client.get(f"/api/tasks/{first.pk}/").json()) == (1, 0)
+    assert task_counts(client.get(f"/api/tasks/{second.pk}/").json()) == (0, 0)
+
+
+def test_managers_and_reviewers_see_every_annotators_counts(api, manager, reviewer, text_project, three_annotations):
+    first, second = three_annotations
+    for user in (manager, reviewer):
+        client = api(user)
+        tasks = client.get(f"/api/projects/{text_project.pk}/tasks/").json()["results"]
+        listed = {project["id"]: project for project in client.get("/api/projects/").json()["results"]}
+
+        assert client.get(f"/api/projects/{text_project.pk}/").json()["annotation_count"] == 3
+        assert listed[text_project.pk]["annotation_count"] == 3
+        assert [task_counts(task) for task in tasks] == [(2, 0), (1, 1)]
+        assert task_counts(client.get(f"/api/tasks/{second.pk}/").json()) == (1, 1)
+
+
+def test_without_blind_mode_annotators_see_the_shared_counts(api, manager, annotator, text_project, three_annotations):
+    api(manager).patch(f"/api/projects/{text_project.pk}/", {"blind": False}, format="json")
+    client = api(annotator)
+
+    assert client.get(f"/api/projects/{text_project.pk}/").json()["annotation_count"] == 3
+    assert [task_counts(task) for task in client.get(f"/api/projects/{text_project.pk}/tasks/").json()["results"]] == [(2, 0), (1, 1)]
+
+
+def test_a_blind_annotators_task_list_costs_no_query_per_task(api, annotator, text_project, three_annotations, django_assert_max_num_queries):
+    import_texts(text_project, *[f"more {i}" for i in range(20)])
+    with django_assert_max_num_queries(8):
+        response = api(annotator).get(f"/api/projects/{text_project.pk}/tasks/?page_size=50")
+    assert len(response.json()["results"]) == 22

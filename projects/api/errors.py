@@ -1,5 +1,5 @@
 """Turn domain errors into precise 4xx JSON answers; never a 500 for bad input."""
-from django.core.exceptions import RequestDataTooBig, ValidationError as DjangoValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, ValidationError as DjangoValidationError
 from django.conf import settings
 from django.db import DataError
 from django.http import JsonResponse
@@ -42,7 +42,12 @@ def exception_handler(exc, context):
         limit = getattr(exc, "limit", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         return Response({"detail": f"The request body is over the {limit}-byte limit for this endpoint."}, status=413)
     if isinstance(exc, DjangoValidationError):
-        return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        # A model's validation names its fields: answer as DRF's field errors do.
+        if hasattr(exc, "error_dict"):
+            body = {("non_field_errors" if name == NON_FIELD_ERRORS else name): errors for name, errors in exc.message_dict.items()}
+        else:
+            body = {"detail": " ".join(exc.messages)}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, UnsupportedMediaType):
         return Response({"detail": unsupported_media_type_detail(exc, context)}, status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
     if is_number_out_of_range(exc):

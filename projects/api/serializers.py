@@ -2,10 +2,11 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
-from ..label_config import LabelConfigError, parse_label_config
 from ..models import Annotation, Prediction, Project, ProjectMember, Role, Task
 from workers.models import Job
 
@@ -36,10 +37,32 @@ class UserCreateSerializer(serializers.ModelSerializer):
         return attrs
 
 
-SHARES = ("agreement_threshold", "gold_share", "review_sample_rate", "iou_threshold")
+class OptionalBooleanField(serializers.BooleanField):
+    """A boolean that a form or multipart body may leave out. DRF reads a missing checkbox as False, which on a
+    create would silently turn `blind` off; here a missing field keeps the model's default."""
+
+    default_empty_html = empty
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class OwnCountsMixin:
+    """In a blind project an annotator sees only their own annotation counts: the view annotates them as
+    `own_annotation_count` (and `own_cancelled_count` for tasks) where they replace the shared counters."""
+
+    own_counts = {"annotation_count": "own_annotation_count"}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for shown, own in self.own_counts.items():
+            if hasattr(instance, own) and shown in data:
+                data[shown] = getattr(instance, own)
+        return data
+
+
+class ProjectSerializer(OwnCountsMixin, serializers.ModelSerializer):
+    """A project's settings and counts. The settings' ranges and the rules between them are the model's
+    validators and Project.clean(), checked again by the services for every writer."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.BooleanField: OptionalBooleanField}
     role = serializers.CharField(source="user_role", read_only=True, default=None)
 
     class Meta:
@@ -51,26 +74,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "created_by", "created_at", "updated_at", "task_count", "finished_task_count", "annotation_count", "role",
         ]
         read_only_fields = ["created_by", "created_at", "updated_at", "task_count", "finished_task_count", "annotation_count"]
-        extra_kwargs = {
-            "overlap": {"min_value": 1, "max_value": 100},
-            "max_overlap": {"min_value": 1, "max_value": 100},
-            "lease_minutes": {"min_value": 1, "max_value": 24 * 60},
-            **{share: {"min_value": 0.0, "max_value": 1.0} for share in SHARES},
-        }
-
-    def validate(self, attrs):
-        overlap = attrs.get("overlap", getattr(self.instance, "overlap", 1))
-        max_overlap = attrs.get("max_overlap", getattr(self.instance, "max_overlap", 5))
-        if attrs.get("adaptive_overlap", getattr(self.instance, "adaptive_overlap", False)) and max_overlap < overlap:
-            raise serializers.ValidationError({"max_overlap": f"must be at least overlap ({overlap}) for adaptive overlap"})
-        return attrs
-
-    def validate_label_config(self, value: str) -> str:
-        try:
-            parse_label_config(value)
-        except LabelConfigError as exc:
-            raise serializers.ValidationError(str(exc)) from None
-        return value
+        extra_kwargs = {"annotation_count": {"help_text": "Submitted annotations; an annotator of a blind project sees their own."}}
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -135,10 +139,16 @@ class AnnotationPatchSerializer(AnnotationInputSerializer):
     version = serializers.IntegerField(required=False, min_value=1, help_text="The version you edited; 409 if it changed.")
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(OwnCountsMixin, serializers.ModelSerializer):
+    own_counts = {"annotation_count": "own_annotation_count", "cancelled_count": "own_cancelled_count"}
+
     class Meta:
         model = Task
         fields = ["id", "project", "data", "meta", "is_gold", "annotation_count", "cancelled_count", "is_finished", "created_at", "updated_at"]
+        extra_kwargs = {
+            "annotation_count": {"help_text": "Submitted annotations; an annotator of a blind project sees only theirs (0 or 1)."},
+            "cancelled_count": {"help_text": "Skips; an annotator of a blind project sees only theirs (0 or 1)."},
+        }
 
 
 class TaskPatchSerializer(serializers.Serializer):

@@ -100,7 +100,7 @@ class ProjectListView(generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Project.objects.none()
-        return access.projects_with_role(self.request.user).order_by("-id")
+        return access.with_visible_annotation_counts(access.projects_with_role(self.request.user), self.request.user).order_by("-id")
 
     def perform_create(self, serializer):
         project = services.create_project(creator=self.request.user, **serializer.validated_data)
@@ -113,10 +113,15 @@ class ProjectDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     def get_object(self):
         roles = None if self.request.method == "GET" else MANAGE
-        return access.get_project_for(self.request.user, self.kwargs["pk"], roles=roles)
+        project = access.get_project_for(self.request.user, self.kwargs["pk"], roles=roles)
+        if not access.sees_others_work(self.request.user, project):
+            project.own_annotation_count = access.own_annotation_count(self.request.user, project)
+        return project
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_project(project=serializer.instance, changes=serializer.validated_data)
+        updated = services.update_project(project=serializer.instance, changes=serializer.validated_data)
+        updated.user_role = serializer.instance.user_role
+        serializer.instance = updated
 
 
 class MemberListView(generics.ListCreateAPIView):
@@ -233,7 +238,10 @@ class TaskListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Task.objects.none()
         self.project = access.get_project_for(self.request.user, self.kwargs["pk"])
-        return Task.objects.filter(project=self.project).order_by("id")
+        tasks = Task.objects.filter(project=self.project).order_by("id")
+        if not access.sees_others_work(self.request.user, self.project):
+            tasks = access.with_own_task_counts(tasks, self.request.user)
+        return tasks
 
     @property
     def count_hint(self) -> int | None:
@@ -282,6 +290,9 @@ def _task_with_visible_work(user, task: Task) -> Task:
     annotations = access.visible_annotations(user, task.project, Annotation.objects.filter(task=task))
     task.visible_annotations = list(annotations)
     task.sees_others_work = access.sees_others_work(user, task.project)
+    if not task.sees_others_work:  # counts of their own annotations only: the others' would leak
+        task.own_annotation_count = sum(1 for annotation in task.visible_annotations if not annotation.was_cancelled)
+        task.own_cancelled_count = len(task.visible_annotations) - task.own_annotation_count
     return task
 
 

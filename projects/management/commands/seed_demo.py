@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from PIL import Image, ImageDraw
 
 from ml.models import ProjectModel
 from projects import services
+from projects.admin_access import grant_manager_admin
 from projects.importing import ParsedTask, parse_json_body, read_tasks
 from projects.label_config import LabelConfig
 from projects.models import Project, Role
@@ -25,8 +25,6 @@ from projects.task_import import import_limits, write_tasks
 SEED = 20261123  # fixed, so every machine gets the same demo texts and images
 TEXT_TASK_COUNT = 300
 IMAGE_TASK_COUNT = 20
-# The demo manager is staff with every model permission of these apps, so the admin shows projects and jobs.
-MANAGER_PERMISSION_APPS = ("projects", "workers", "ml")
 
 
 @dataclass(frozen=True)
@@ -259,9 +257,9 @@ def ensure_user(demo: DemoUser) -> tuple[object, AccountReport]:
     user = User.objects.filter(username=demo.username).first()
     created = user is None
     if created:
-        user = User.objects.create_user(username=demo.username, password=demo.password, is_staff=demo.is_manager)
-        if demo.is_manager:
-            user.user_permissions.add(*Permission.objects.filter(content_type__app_label__in=MANAGER_PERMISSION_APPS))
+        user = User.objects.create_user(username=demo.username, password=demo.password)
+    if demo.is_manager:
+        grant_manager_admin(user)  # also repairs a demo seeded before a manager's app joined the group
     password = demo.password if created or user.check_password(demo.password) else None
     return user, AccountReport(demo.username, password, demo.description, created)
 

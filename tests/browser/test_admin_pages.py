@@ -1,0 +1,141 @@
+"""Every admin page a project manager uses opens whole in a real browser: no console error, and each form ends
+with its Save row inside the form (a help text that opens a <textarea> once swallowed the rest of the project form).
+"""
+import pytest
+
+from projects.admin_access import grant_manager_admin
+from projects.models import Project
+from tests.admin_pages import fill_project, forbidden_changelists, manager_admin_pages, manager_request
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")  # jobs report through the `jobs` alias
+
+# What a page shows when a value reached the template unformatted.
+RAW_MARKERS = ("{'", "['", "object at 0x", "<bound method", "[object Object]", "undefined", "Traceback")
+
+
+@pytest.fixture
+def manager_world(manager, annotator, other_annotator, text_project):
+    grant_manager_admin(manager)
+    return fill_project(text_project, manager, [annotator, other_annotator])
+
+
+@pytest.fixture
+def console_errors():
+    def watch(page) -> list[str]:
+        errors = page.js_errors
+
+        def on_console(message) -> None:
+            # The browser asks every site for /favicon.ico; the admin has none, and nobody sees the difference.
+            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+                errors.append(f"{message.text} ({message.location.get('url')})")
+
+        page.on("console", on_console)
+        return errors
+
+    return watch
+
+
+def shown_text(page) -> str:
+    """The page's text without form controls' values (a JSON field is edited as JSON, which is fine)."""
+    return page.evaluate(
+        """() => { const copy = document.querySelector('#content').cloneNode(true);
+                   copy.querySelectorAll('textarea, input, select, script, style').forEach(node => node.remove());
+                   return copy.textContent; }"""
+    )
+
+
+def raw_values(text: str) -> list[str]:
+    text = " ".join(text.split())
+    found = []
+    for marker in RAW_MARKERS:
+        at = text.find(marker)
+        if at >= 0:
+            found.append(text[max(0, at - 60):at + 60])
+    return found
+
+
+def assert_form_is_whole(page, admin_page) -> None:
+    form = page.locator("#content-main form").first
+    save = form.locator(".submit-row input[name=_save]")
+    assert save.count() == 1 and save.is_visible(), f"{admin_page}: no visible Save button inside the form"
+    fieldsets = form.locator("fieldset.module")
+    declared = admin_page.model_admin.get_fieldsets(page.admin_request, admin_page.obj)
+    assert fieldsets.count() >= len(declared), f"{admin_page}: {fieldsets.count()} of {len(declared)} fieldsets rendered"
+    assert fieldsets.last.is_visible(), f"{admin_page}: its last fieldset is hidden"
+    for inline in admin_page.model_admin.get_inline_instances(page.admin_request, admin_page.obj):
+        group = form.locator(f"#{inline.get_formset(page.admin_request, admin_page.obj).get_default_prefix()}-group")
+        assert group.count() == 1 and group.is_visible(), f"{admin_page}: inline {inline.model.__name__} missing"
+
+
+def test_every_admin_page_a_manager_uses_opens_whole(signed_in, live_server, manager, manager_world, console_errors):
+    page = signed_in(manager)
+    errors = console_errors(page)
+    page.admin_request = manager_request(manager)
+    pages = manager_admin_pages(manager, manager_world.url_values)
+    assert {p.kind for p in pages} >= {"index", "changelist", "add", "change", "delete", "history", "custom", "download"}
+    for admin_page in pages:
+        if admin_page.kind == "download":
+            answer = page.request.get(live_server.url + admin_page.url)
+            assert answer.status == 200 and "attachment" in answer.headers["content-disposition"], admin_page
+            continue
+        response = page.goto(live_server.url + admin_page.url)
+        assert response.status == 200, f"{admin_page}: HTTP {response.status}"
+        page.wait_for_load_state("load")
+        assert not errors, f"{admin_page}: console errors {errors}"
+        assert page.locator("#content").count() == 1, f"{admin_page}: no admin content"
+        raw = raw_values(shown_text(page))
+        assert not raw, f"{admin_page}: raw values shown: {raw}"
+        if admin_page.is_form:
+            assert_form_is_whole(page, admin_page)
+        elif admin_page.kind in ("custom", "delete"):
+            assert page.locator("#content form input[type=submit]").first.is_visible(), f"{admin_page}: no submit button"
+
+
+def test_the_manager_is_refused_the_admin_pages_of_users_and_tokens(signed_in, live_server, manager, manager_world):
+    page = signed_in(manager)
+    for url in forbidden_changelists():
+        assert page.goto(live_server.url + url).status == 403, url
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_project_change_page_shows_every_setting_and_the_save_row(signed_in, live_server, manager, manager_world, screenshot, width):
+    page = signed_in(manager)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/admin/projects/project/{manager_world.project.pk}/change/")
+
+    for link in ("Import a file…", "Agreement and annotators…", "Export…"):
+        assert page.get_by_role("link", name=link).is_visible()
+    assert page.locator("#members-group").is_visible()
+    page.locator(".submit-row").scroll_into_view_if_needed()
+    assert page.locator(".submit-row input[name=_save]").is_visible()
+    screenshot(page, f"admin-project-change-{width}")
+    page.screenshot(path=str(screenshot(page, f"admin-project-change-{width}")).replace(".png", "-full.png"), full_page=True)
+
+
+def test_the_project_form_refuses_bad_settings_in_the_browser(signed_in, live_server, manager, manager_world):
+    project = manager_world.project
+    page = signed_in(manager)
+    page.goto(f"{live_server.url}/admin/projects/project/{project.pk}/change/")
+
+    page.fill("#id_overlap", "0")
+    page.click("input[name=_save]")
+    overlap_error = page.locator(".field-overlap .errorlist")
+    overlap_error.wait_for()
+    assert "greater than or equal to 1" in overlap_error.inner_text()
+
+    page.fill("#id_overlap", "3")
+    page.check("#id_adaptive_overlap")
+    page.fill("#id_max_overlap", "2")
+    page.click("input[name=_save]")
+    error = page.locator(".field-max_overlap .errorlist")
+    error.wait_for()
+    assert "must be at least overlap (3) when adaptive overlap is on" in error.inner_text()
+    assert page.locator(".submit-row input[name=_save]").is_visible()
+    saved = Project.objects.get(pk=project.pk)
+    assert (saved.overlap, saved.adaptive_overlap, saved.max_overlap) == (2, False, 5)
+
+    page.fill("#id_max_overlap", "4")
+    page.click("input[name=_save]")
+    page.locator(".messagelist .success").wait_for()
+    saved.refresh_from_db()
+    assert (saved.overlap, saved.adaptive_overlap, saved.max_overlap) == (3, True, 4)
