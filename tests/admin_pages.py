@@ -42,9 +42,9 @@ def manager_request(user):
     return request
 
 
-# Accounts and API tokens are the superuser's; every other registered model is a manager's to use. Listed here,
-# not taken from the grant's own list, so an app the grant forgets fails these tests.
-NOT_FOR_MANAGERS = ("auth", "authtoken")
+# Accounts, API tokens and sign-in attempts (django-axes) are the superuser's; every other registered model is a
+# manager's to use. Listed here, not taken from the grant's own list, so an app the grant forgets fails these tests.
+NOT_FOR_MANAGERS = ("auth", "authtoken", "axes")
 
 
 def manager_models():
