@@ -13,3 +13,6 @@ urlpatterns = [
     path("api/", include("exports.api.urls")),
     path("", include("frontend.urls")),
 ]
+
+# A database outage is a 503 with Retry-After (labeler/outage.py), whatever raised it.
+handler500 = "labeler.outage.server_error"
