@@ -136,14 +136,13 @@ LABELER_PRELABEL_STALL_SECONDS = env_int("LABELER_PRELABEL_STALL_SECONDS", 300)
 # LABELER_JOB_MAX_ATTEMPTS deliveries. Running jobs write their heartbeat every LABELER_JOB_HEARTBEAT_SECONDS.
 LABELER_RECONCILE_SECONDS = env_int("LABELER_RECONCILE_SECONDS", 15)
 LABELER_CONSENSUS_REQUEUE_SECONDS = env_int("LABELER_CONSENSUS_REQUEUE_SECONDS", 30)
+LABELER_CONSENSUS_RETRIES = env_int("LABELER_CONSENSUS_RETRIES", 5)  # 1+2+4+8+16 s of database hiccups
 LABELER_RECONCILE_BATCH = env_int("LABELER_RECONCILE_BATCH", 5000)
 LABELER_JOB_STALL_SECONDS = env_int("LABELER_JOB_STALL_SECONDS", 120)
 LABELER_JOB_HEARTBEAT_SECONDS = env_int("LABELER_JOB_HEARTBEAT_SECONDS", max(1, LABELER_JOB_STALL_SECONDS // 4))
 LABELER_JOB_MAX_ATTEMPTS = env_int("LABELER_JOB_MAX_ATTEMPTS", 3)
 # While the database is unreachable, requests are answered 503 with this Retry-After (seconds).
 LABELER_OUTAGE_RETRY_AFTER = env_int("LABELER_OUTAGE_RETRY_AFTER", 15)
-# After a failed publish, requests skip the broker for this long (the reconciliation sends what they could not).
-LABELER_BROKER_BACKOFF_SECONDS = env_int("LABELER_BROKER_BACKOFF_SECONDS", 5)
 LABELER_ML_BACKEND_RETRIES = env_int("LABELER_ML_BACKEND_RETRIES", 2)
 LABELER_ML_BACKEND_BACKOFF = env_int("LABELER_ML_BACKEND_BACKOFF_MS", 500) / 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
@@ -178,6 +177,8 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis is both broker and result store. REDIS_URL is set by the launcher for the embedded server.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "labeler.broker:Transport"  # kombu's, with its crash on a lost connection fixed
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

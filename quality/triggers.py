@@ -8,7 +8,6 @@ without its consensus when Redis or PostgreSQL was down.
 """
 import functools
 import logging
-import time
 import uuid
 
 import redis
@@ -23,7 +22,6 @@ from workers.tasks import compute_task_consensus
 
 logger = logging.getLogger(__name__)
 PENDING_SECONDS = 300  # a lost message blocks a task's fast path at most this long; the reconciliation mends it
-_broker_down_until = 0.0  # monotonic time before which requests do not try the broker again
 
 
 def _pending_key(task_id: int) -> str:
@@ -50,15 +48,12 @@ def annotations_changed(task_id: int) -> None:
 
 
 def _queue_recompute(task_id: int) -> None:
-    global _broker_down_until
-    if time.monotonic() < _broker_down_until:
-        _mark_not_queued([task_id])
-        return
+    """After the commit. With Redis down the SET fails at once (or after the 1 s connect timeout when Redis's
+    host does not answer), so the request never reaches the slower publish."""
     try:
         if _redis().set(_pending_key(task_id), 1, nx=True, ex=PENDING_SECONDS):
             _send(task_id)
     except Exception:  # the annotation is stored; never fail the annotator's request over bookkeeping
-        _broker_down_until = time.monotonic() + settings.LABELER_BROKER_BACKOFF_SECONDS
         logger.warning("could not queue the consensus recompute of task %s; the reconciliation will", task_id, exc_info=True)
         _mark_not_queued([task_id])
 

@@ -63,12 +63,15 @@ def resume_stalled_jobs() -> dict:
 
 
 def _resend(job: Job) -> bool:
-    """Send the job's message again, then mark it queued with a fresh heartbeat (so the next sweep waits a full
-    stall period), unless a worker claimed it meanwhile."""
-    JOB_MESSAGES[job.kind].delay(job.pk)
-    Job.objects.filter(pk=job.pk, status=job.status, heartbeat_at=job.heartbeat_at).update(
+    """Mark the job queued with a fresh heartbeat (so the next sweep waits a full stall period), unless a worker
+    claimed it meanwhile, then send its message again. Marking first means a row another transaction holds (an
+    import on SQLite, whose heartbeat cannot be written meanwhile) is never sent twice: the UPDATE waits and fails."""
+    marked = Job.objects.filter(pk=job.pk, status=job.status, heartbeat_at=job.heartbeat_at).update(
         status=Job.Status.QUEUED, heartbeat_at=timezone.now()
     )
+    if not marked:
+        return False
+    JOB_MESSAGES[job.kind].delay(job.pk)
     logger.warning("job %s (%s, %s after %s attempts) had no heartbeat since %s: its message was sent again",
                    job.pk, job.kind, job.status, job.attempts, job.heartbeat_at)
     return True

@@ -48,7 +48,7 @@ def compute_task_consensus(self, task_id: int) -> None:
         triggers.consensus_done(task_id, change)
     except TRANSIENT_ERRORS as exc:
         # Past the last retry the task stays due (its ConsensusDue row): the reconciliation sends it again.
-        raise self.retry(exc=exc, countdown=2 ** self.request.retries)
+        raise self.retry(exc=exc, countdown=2 ** self.request.retries, max_retries=settings.LABELER_CONSENSUS_RETRIES)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
