@@ -33,7 +33,7 @@ def worker_master(launcher_pid: int, var_dir: Path) -> int | None:
     return None
 
 
-def test_a_killed_worker_is_restarted_and_the_web_app_keeps_answering(launcher):
+def test_a_killed_worker_is_restarted_and_the_web_app_keeps_answering(launcher):  # noqa: F811 (the fixture)
     process, var_dir, log, base = launcher
     wait_for(lambda: "Labeler is running at" in log.read_text() or process.poll() is not None, 60, "no banner", log)
     wait_for(lambda: answers(base + "/login/"), 60, "the web app did not answer", log)  # its first request loads Django

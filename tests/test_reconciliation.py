@@ -132,3 +132,16 @@ def test_a_lost_database_connection_is_a_503_with_retry_after(path, content_type
 def test_other_errors_are_left_to_the_usual_handling():
     request = RequestFactory().get("/api/projects/")
     assert DatabaseOutageMiddleware(lambda request: None).process_exception(request, ValueError("a bug")) is None
+
+
+@pytest.mark.django_db
+def test_a_prelabel_job_waiting_for_its_chunks_is_resumed_later_and_never_failed_for_attempts(text_project, manager, settings, sent):
+    job = jobs.create_job(kind=Job.Kind.PRELABEL, project=text_project, created_by=manager)
+    settings.LABELER_PRELABEL_STALL_SECONDS = settings.LABELER_JOB_STALL_SECONDS * 2
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, attempts=settings.LABELER_JOB_MAX_ATTEMPTS,
+                                         heartbeat_at=stale(settings))
+    assert reconciliation.reconcile() == {"consensus_requeued": 0, "jobs_resumed": 0, "jobs_failed": 0}
+
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=settings.LABELER_PRELABEL_STALL_SECONDS + 1))
+    assert reconciliation.reconcile()["jobs_resumed"] == 1
+    assert sent == [("plan_prelabel_job", job.pk)] and jobs.claim_job(job.pk) is not None

@@ -19,6 +19,9 @@ from .models import Job
 
 JOB_DB = "jobs" if "jobs" in settings.DATABASES else "default"
 UNFINISHED = (Job.Status.QUEUED, Job.Status.RUNNING)
+# A pre-labeling job's plan is claimed again each time its chunks are sent again; its chunks may just be waiting
+# behind another job's on the `ml` queue, so its claims are no sign of a job that kills its worker.
+UNLIMITED_ATTEMPTS = (Job.Kind.PRELABEL,)
 logger = logging.getLogger(__name__)
 
 
@@ -54,7 +57,8 @@ def claim_job(job_id: int) -> Job | None:
     """Mark a job running and return it; None when it is finished, cancelled, or running in a worker that is
     alive (a duplicate message). A running job whose heartbeat stopped is claimed again: its worker died."""
     alive_elsewhere = Q(status=Job.Status.RUNNING, heartbeat_at__gte=stall_cutoff())
-    claimable = Q(status__in=UNFINISHED, cancel_requested=False, attempts__lt=settings.LABELER_JOB_MAX_ATTEMPTS) & ~alive_elsewhere
+    attempts_left = Q(attempts__lt=settings.LABELER_JOB_MAX_ATTEMPTS) | Q(kind__in=UNLIMITED_ATTEMPTS)
+    claimable = Q(status__in=UNFINISHED, cancel_requested=False) & attempts_left & ~alive_elsewhere
     now = timezone.now()
     claimed = Job.objects.filter(claimable, pk=job_id).update(
         status=Job.Status.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1, error="",
@@ -88,7 +92,7 @@ def stalled_error(job: Job) -> str:
 def fail_if_out_of_attempts(job_id: int) -> bool:
     """Fail an unfinished job that used up its attempts and whose last worker is gone."""
     job = (Job.objects.filter(pk=job_id, status__in=UNFINISHED, attempts__gte=settings.LABELER_JOB_MAX_ATTEMPTS)
-           .exclude(status=Job.Status.RUNNING, heartbeat_at__gte=stall_cutoff()).first())
+           .exclude(kind__in=UNLIMITED_ATTEMPTS).exclude(status=Job.Status.RUNNING, heartbeat_at__gte=stall_cutoff()).first())
     if job is None:
         return False
     finish_job(job_id, status=Job.Status.FAILED, error=stalled_error(job))

@@ -44,8 +44,15 @@ def requeue_due_consensus() -> int:
 
 
 def stalled_jobs():
+    """Unfinished jobs without a recent heartbeat. A running pre-labeling job waits the longer of the two stall
+    periods: its chunks may be queued behind another job's, and each look sends its unfinished chunks again."""
+    prelabel_running = Q(kind=Job.Kind.PRELABEL, status=Job.Status.RUNNING)
+    prelabel_cutoff = timezone.now() - timedelta(
+        seconds=max(settings.LABELER_JOB_STALL_SECONDS, settings.LABELER_PRELABEL_STALL_SECONDS))
     return Job.objects.filter(status__in=jobs.UNFINISHED).filter(
-        Q(heartbeat_at__lt=jobs.stall_cutoff()) | Q(heartbeat_at__isnull=True)
+        Q(heartbeat_at__isnull=True)
+        | (~prelabel_running & Q(heartbeat_at__lt=jobs.stall_cutoff()))
+        | (prelabel_running & Q(heartbeat_at__lt=prelabel_cutoff))
     )
 
 
