@@ -14,7 +14,8 @@ from unittest import mock
 
 from labeler import launcher, redis_server
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's PostgreSQL binaries (the newest installed version; 15 on our machines).
+PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda path: int(path.parent.name), default=Path("/usr/lib/postgresql/15/bin"))
 
 
 def wait_until(condition, timeout: float, what: str, interval: float = 0.1):
