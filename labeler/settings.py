@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "labeler.body_limits.RequestBodyLimitMiddleware",  # first: refuses an oversized body before anything reads it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "labeler.outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,7 +82,8 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'labeler.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# Health checks: a connection kept from before a PostgreSQL restart is replaced instead of failing one request.
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; the timeout waits out short write locks.
     DATABASES["default"]["OPTIONS"] = {
@@ -161,6 +163,19 @@ LABELER_PRELABEL_CHUNK_SIZE = env_int("LABELER_PRELABEL_CHUNK_SIZE", 1000)
 # A running job that finished no chunk for this long gets its unfinished chunks sent again (a killed worker can
 # take a just-fetched message with it); the chunks' done flags make the extra copies harmless.
 LABELER_PRELABEL_STALL_SECONDS = env_int("LABELER_PRELABEL_STALL_SECONDS", 300)
+# Reliability (README "Reliability"). Every LABELER_RECONCILE_SECONDS the reconciliation (Celery beat) sends again
+# the consensus recomputes whose message failed or is older than LABELER_CONSENSUS_REQUEUE_SECONDS, and resumes
+# jobs queued or running without a heartbeat for LABELER_JOB_STALL_SECONDS, failing them after
+# LABELER_JOB_MAX_ATTEMPTS deliveries. Running jobs write their heartbeat every LABELER_JOB_HEARTBEAT_SECONDS.
+LABELER_RECONCILE_SECONDS = env_int("LABELER_RECONCILE_SECONDS", 15)
+LABELER_CONSENSUS_REQUEUE_SECONDS = env_int("LABELER_CONSENSUS_REQUEUE_SECONDS", 30)
+LABELER_CONSENSUS_RETRIES = env_int("LABELER_CONSENSUS_RETRIES", 5)  # 1+2+4+8+16 s of database hiccups
+LABELER_RECONCILE_BATCH = env_int("LABELER_RECONCILE_BATCH", 5000)
+LABELER_JOB_STALL_SECONDS = env_int("LABELER_JOB_STALL_SECONDS", 120)
+LABELER_JOB_HEARTBEAT_SECONDS = env_int("LABELER_JOB_HEARTBEAT_SECONDS", max(1, LABELER_JOB_STALL_SECONDS // 4))
+LABELER_JOB_MAX_ATTEMPTS = env_int("LABELER_JOB_MAX_ATTEMPTS", 3)
+# While the database is unreachable, requests are answered 503 with this Retry-After (seconds).
+LABELER_OUTAGE_RETRY_AFTER = env_int("LABELER_OUTAGE_RETRY_AFTER", 15)
 LABELER_ML_BACKEND_RETRIES = env_int("LABELER_ML_BACKEND_RETRIES", 2)
 LABELER_ML_BACKEND_BACKOFF = env_int("LABELER_ML_BACKEND_BACKOFF_MS", 500) / 1000
 # Hosts (`host` or `host:port`) that URLs users configure may name although they are internal (loopback, private,
@@ -203,6 +218,8 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis is both broker and result store. REDIS_URL is set by the launcher for the embedded server.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "labeler.broker:Transport"  # kombu's, with its crash on a lost connection fixed
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -215,8 +232,23 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A killed worker's unacked message comes back after this many seconds.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
     "global_keyprefix": env_str("CELERY_KEY_PREFIX", ""),
+    # Bound every call a request makes to a broker that is down or unreachable (seconds).
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
 }
+# A request publishing to a dead broker gives up after about half a second, never failing the request over it.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses Redis keeps reconnecting (every 2 to 30 s) for as long as it takes, instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A Redis blip must not abort a long import that is nearly done; a second delivery of its message is a no-op.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_BEAT_SCHEDULE = {
+    "reconcile": {"task": "workers.tasks.reconcile", "schedule": LABELER_RECONCILE_SECONDS,
+                  "options": {"expires": LABELER_RECONCILE_SECONDS}},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
 
 LOGGING = {

@@ -15,3 +15,5 @@ urlpatterns = [
 ]
 
 handler404 = "projects.api.errors.not_found"
+# A database outage is a 503 with Retry-After (labeler/outage.py), whatever raised it.
+handler500 = "labeler.outage.server_error"

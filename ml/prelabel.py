@@ -59,6 +59,7 @@ def plan_job(job_id: int) -> Plan:
     if not PrelabelChunk.objects.filter(job_id=job_id).exists():
         model = ProjectModel.objects.select_related("active_version").get(project_id=job.project_id)
         if model.is_learned and model.active_version is None:
+            jobs.release_job(job_id)  # queued again until the training sends this plan once more
             return Plan([], needs_training=True)
         _create_chunks(job, model)
     # A redelivered plan sends again what is left; a chunk sent twice does its work once.

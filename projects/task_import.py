@@ -298,7 +298,7 @@ def run_import(job_id: int) -> None:
                 for item in job.params["files"]
             ]
             counts = write_tasks(job.project, _parse_all(job.project, sources), on_chunk=_progress_reporter(job_id))
-            if not _still_ours(job_id):
+            if not jobs.still_claimed(job):
                 transaction.set_rollback(True)
                 return
             jobs.finish_job(job_id, status=Job.Status.SUCCEEDED, result=counts.as_dict())
@@ -322,12 +322,6 @@ def _delete_staged_if_finished(job_id: int) -> None:
     job = Job.objects.filter(pk=job_id).first()
     if job is not None and job.is_finished:
         _delete_staged(job.params.get("files", []))
-
-
-def _still_ours(job_id: int) -> bool:
-    """Lock the job row; False if a duplicate delivery of this job already finished it."""
-    status = Job.objects.select_for_update().values_list("status", flat=True).get(pk=job_id)
-    return status == Job.Status.RUNNING
 
 
 def _delete_staged(files: list[dict]) -> None:

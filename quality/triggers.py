@@ -2,16 +2,26 @@
 
 The shape is Label Studio's job de-duplication: a burst of saves on one task queues one recompute now, and a save
 while that recompute runs queues exactly one follow-up (the worker clears the pending mark before it reads).
+Beside the message, the change is written to the database in the caller's transaction (a ConsensusDue row, an
+outbox): a message the broker never got, or lost, is sent again by the reconciliation, so no finished task stays
+without its consensus when Redis or PostgreSQL was down.
 """
 import functools
 import logging
+import uuid
 
 import redis
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from workers.models import ConsensusDue
+from workers.tasks import compute_task_consensus
 
 logger = logging.getLogger(__name__)
-PENDING_SECONDS = 300  # a lost message blocks a task's recompute at most this long; a project recompute mends it
+PENDING_SECONDS = 300  # a lost message blocks a task's fast path at most this long; the reconciliation mends it
 
 
 def _pending_key(task_id: int) -> str:
@@ -20,24 +30,79 @@ def _pending_key(task_id: int) -> str:
 
 @functools.cache
 def _redis() -> redis.Redis:
-    """One client (and connection pool) per process, not a new connection per submission."""
-    return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
+    """One client (and connection pool) per process, not a new connection per submission; short timeouts and no
+    retry, so a request never waits long on a Redis that is down."""
+    return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=1,
+                                retry=Retry(NoBackoff(), 0))
 
 
 def annotations_changed(task_id: int) -> None:
-    """Called inside the transaction that changed the task's annotations."""
+    """Called inside the transaction that changed the task's annotations: mark its consensus due, and queue the
+    recompute once that commits."""
+    now = timezone.now()
+    ConsensusDue.objects.bulk_create(
+        [ConsensusDue(task_id=task_id, change=uuid.uuid4(), changed_at=now, queued_at=now)],
+        update_conflicts=True, unique_fields=["task"], update_fields=["change", "changed_at", "queued_at"],
+    )
     transaction.on_commit(lambda: _queue_recompute(task_id))
 
 
 def _queue_recompute(task_id: int) -> None:
-    from workers.tasks import compute_task_consensus
-
+    """After the commit. With Redis down the SET fails at once (or after the 1 s connect timeout when Redis's
+    host does not answer), so the request never reaches the slower publish."""
     try:
         if _redis().set(_pending_key(task_id), 1, nx=True, ex=PENDING_SECONDS):
-            compute_task_consensus.delay(task_id)
+            _send(task_id)
     except Exception:  # the annotation is stored; never fail the annotator's request over bookkeeping
-        logger.exception("could not queue the consensus recompute of task %s", task_id)
+        logger.warning("could not queue the consensus recompute of task %s; the reconciliation will", task_id, exc_info=True)
+        _mark_not_queued([task_id])
+
+
+def _send(task_id: int) -> None:
+    compute_task_consensus.delay(task_id)
+
+
+def _mark_not_queued(task_ids: list[int]) -> None:
+    try:
+        ConsensusDue.objects.filter(task_id__in=task_ids).update(queued_at=None)
+    except Exception:  # the database is down too: the row's queued_at ages and the reconciliation sends it
+        logger.warning("could not mark the consensus of tasks %s as not queued", task_ids, exc_info=True)
+
+
+def requeue(task_ids: list[int]) -> int:
+    """The reconciliation's resend: the pending marks are set anew (the lost message's mark may still be there)
+    and one message per task sent. Answers how many were sent; raises when the broker is down."""
+    if not task_ids:
+        return 0
+    pipeline = _redis().pipeline(transaction=False)
+    for task_id in task_ids:
+        pipeline.set(_pending_key(task_id), 1, ex=PENDING_SECONDS)
+    pipeline.execute()
+    sent = []
+    try:
+        for task_id in task_ids:
+            _send(task_id)
+            sent.append(task_id)
+    finally:
+        ConsensusDue.objects.filter(task_id__in=sent).update(queued_at=timezone.now())
+    return len(sent)
 
 
 def clear_pending(task_id: int) -> None:
-    _redis().delete(_pending_key(task_id))
+    """The worker's first step. A Redis that cannot be reached leaves the mark to expire; the outbox row keeps
+    the recompute due either way."""
+    try:
+        _redis().delete(_pending_key(task_id))
+    except redis.RedisError:
+        logger.warning("could not clear the consensus-pending mark of task %s", task_id, exc_info=True)
+
+
+def current_change(task_id: int):
+    """The change the worker is about to compute from (None when nothing is due)."""
+    return ConsensusDue.objects.filter(task_id=task_id).values_list("change", flat=True).first()
+
+
+def consensus_done(task_id: int, change) -> None:
+    """The recompute read every change up to `change`: the task is no longer due, unless one arrived since."""
+    if change is not None:
+        ConsensusDue.objects.filter(task_id=task_id, change=change).delete()

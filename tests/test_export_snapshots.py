@@ -84,7 +84,8 @@ def test_the_job_body_is_idempotent_and_keeps_the_first_file(manager, annotator,
     run_export(snapshot.job_id)
     snapshot.refresh_from_db()
     kept = (snapshot.file.name, snapshot.sha256)
-    Job.objects.filter(pk=snapshot.job_id).update(status=Job.Status.RUNNING)  # as if the message came again
+    # As if the message came again after its worker died (no heartbeat): a live worker's job is not claimed twice.
+    Job.objects.filter(pk=snapshot.job_id).update(status=Job.Status.RUNNING, heartbeat_at=None)
     run_export(snapshot.job_id)
     snapshot.refresh_from_db()
 

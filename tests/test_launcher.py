@@ -45,11 +45,20 @@ def processes_of_run(var_dir: Path) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            if marker in (entry / "environ").read_bytes() and "Z" not in _state(entry):
+            # redis-server writes its process title over its environment: its working directory gives it away.
+            ours = marker in (entry / "environ").read_bytes() or _cwd(entry).startswith(f"{var_dir}/")
+            if ours and "Z" not in _state(entry):
                 pids.append(int(entry.name))
         except OSError:
             continue  # exited meanwhile, or not ours to read
     return pids
+
+
+def _cwd(proc_dir: Path) -> str:
+    try:
+        return os.readlink(proc_dir / "cwd")
+    except OSError:
+        return ""
 
 
 def _state(proc_dir: Path) -> str:

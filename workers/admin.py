@@ -9,7 +9,7 @@ from .models import Job
 
 @admin.register(Job)
 class JobAdmin(ManagedRowsMixin, admin.ModelAdmin):
-    list_display = ["id", "kind", "project", "status", "progress", "rate_and_errors", "created_by", "created_at", "finished_at"]
+    list_display = ["id", "kind", "project", "status", "progress", "rate_and_errors", "attempts", "created_by", "created_at", "finished_at"]
     list_filter = ["kind", "status"]
     list_select_related = ["project", "created_by"]
     readonly_fields = [field.name for field in Job._meta.fields] + ["progress", "rate_and_errors"]

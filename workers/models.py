@@ -36,10 +36,20 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The last sign of life: written when a worker claims the job and every few seconds while it runs. A running
+    # job whose heartbeat is older than LABELER_JOB_STALL_SECONDS lost its worker; the reconciliation resumes it.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Deliveries that claimed the job; past LABELER_JOB_MAX_ATTEMPTS a stalled job fails instead of resuming.
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["project", "kind", "status"], name="job_project_kind_status")]
+        indexes = [
+            models.Index(fields=["project", "kind", "status"], name="job_project_kind_status"),
+            # The reconciliation's scan: only unfinished jobs, a handful among millions of finished ones.
+            models.Index(fields=["status", "heartbeat_at"], condition=models.Q(status__in=["queued", "running"]),
+                         name="job_unfinished"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} job {self.pk} ({self.status})"
@@ -47,3 +57,22 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class ConsensusDue(models.Model):
+    """A task whose consensus must be recomputed: written in the transaction that changed its annotations,
+    deleted by the consensus worker once it has computed from that change. A transactional outbox: a message the
+    broker lost (or never got) leaves its row behind, and the reconciliation sends it again."""
+
+    task = models.OneToOneField("projects.Task", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    # A fresh value per change: the worker deletes the row only if no change arrived while it computed.
+    change = models.UUIDField()
+    changed_at = models.DateTimeField()
+    # When a message for it was last handed to the broker; None when that failed (the broker was down).
+    queued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["queued_at"], name="consensus_due_queued")]
+
+    def __str__(self) -> str:
+        return f"consensus of task {self.task_id} due since {self.changed_at}"

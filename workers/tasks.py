@@ -13,9 +13,11 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
 def _run_guarded(task, job_id: int, body) -> None:
-    """Run a job's body; retry on database hiccups, and record any other failure on the job row."""
+    """Run a job's body under its heartbeat; retry on database hiccups, and record any other failure on the job
+    row. A database that stays down leaves the job running without a heartbeat: the reconciliation resumes it."""
     try:
-        body(job_id)
+        with jobs.heartbeat(job_id):
+            body(job_id)
     except jobs.JobCancelled:
         jobs.finish_job(job_id, status=Job.Status.CANCELLED)
     except TRANSIENT_ERRORS as exc:
@@ -36,14 +38,17 @@ def run_import_job(self, job_id: int) -> None:
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
 def compute_task_consensus(self, task_id: int) -> None:
+    from quality import triggers
     from quality.consensus import update_task_consensus
-    from quality.triggers import clear_pending
 
-    clear_pending(task_id)
+    triggers.clear_pending(task_id)
     try:
+        change = triggers.current_change(task_id)
         update_task_consensus(task_id)
+        triggers.consensus_done(task_id, change)
     except TRANSIENT_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=2 ** self.request.retries)
+        # Past the last retry the task stays due (its ConsensusDue row): the reconciliation sends it again.
+        raise self.retry(exc=exc, countdown=2 ** self.request.retries, max_retries=settings.LABELER_CONSENSUS_RETRIES)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
@@ -113,7 +118,8 @@ def prelabel_train(self, project_id: int, then_plan_job: int | None = None) -> N
     from ml.services import run_training
 
     try:
-        outcome = run_training(project_id, then_plan_job=then_plan_job)
+        with jobs.heartbeat(then_plan_job):  # the job waiting on this training is alive, not stalled
+            outcome = run_training(project_id, then_plan_job=then_plan_job)
     except TRANSIENT_ERRORS as exc:
         raise self.retry(exc=exc, countdown=2 ** self.request.retries)
     logger.info("project %s: %s", project_id, outcome)
@@ -143,3 +149,11 @@ def run_export_job(self, job_id: int) -> None:
     from exports.services import run_export
 
     _run_guarded(self, job_id, run_export)
+
+
+@shared_task(ignore_result=True)
+def reconcile() -> dict:
+    """Every LABELER_RECONCILE_SECONDS (Celery beat): send again what outages left undone."""
+    from .reconciliation import reconcile as run_reconciliation
+
+    return run_reconciliation()

@@ -257,7 +257,7 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Job
-        fields = ["id", "kind", "project", "created_by", "status", "progress", "cancel_requested", "error", "result", "created_at", "started_at", "finished_at", "url"]
+        fields = ["id", "kind", "project", "created_by", "status", "progress", "cancel_requested", "error", "result", "created_at", "started_at", "finished_at", "heartbeat_at", "attempts", "url"]
 
     def get_progress(self, job: Job) -> dict:
         return {"done": job.progress_done, "total": job.progress_total}
