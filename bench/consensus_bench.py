@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workers.consensus import (choices_agreement_summary, fit_dawid_skene, majority_vote,  # noqa: E402
+from quality.engine import (choices_agreement_summary, fit_dawid_skene, majority_vote,  # noqa: E402
                                vote_counts)
-from workers.consensus.synthetic import macro_f1, simulate_crowd  # noqa: E402
+from quality.engine.synthetic import macro_f1, simulate_crowd  # noqa: E402
 
 
 def peak_rss_mb() -> float:

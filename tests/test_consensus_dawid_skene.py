@@ -3,10 +3,10 @@ gold clamping, shrinkage, tie-breaking and the compact label encoding. No databa
 import numpy as np
 import pytest
 
-from workers.consensus import (CrowdLabels, aggregate_task, encode_crowd_labels, encode_multiple_choice,
+from quality.engine import (CrowdLabels, aggregate_task, encode_crowd_labels, encode_multiple_choice,
                                fit_dawid_skene, majority_vote, recommended_method)
-from workers.consensus.synthetic import macro_f1, simulate_crowd
-from workers.consensus.ties import BROKEN_BY_PREFERENCE, BROKEN_BY_SEED, NO_TIE
+from quality.engine.synthetic import macro_f1, simulate_crowd
+from quality.engine.ties import BROKEN_BY_PREFERENCE, BROKEN_BY_SEED, NO_TIE
 
 CROWD_KINDS = ["honest"] * 4 + ["spammer"] * 2 + ["biased"]  # 7 annotators: 2 spammers, 1 biased
 
