@@ -64,8 +64,8 @@ def annotate_everything(project, people) -> None:
 
 def time_recompute(project) -> None:
     from quality import recompute
-    from workers import jobs
-    from workers.models import Job
+    from projects import jobs
+    from projects.models import Job
 
     job = jobs.create_job(kind=Job.Kind.CONSENSUS, project=project, created_by=bench_manager(), total=project.finished_task_count)
     before = peak_rss_mb()

@@ -37,8 +37,8 @@ def main() -> None:
 
     from projects import services
     from projects.models import Task
-    from projects.task_import import run_import
-    from workers.models import Job
+    from projects.imports.service import run_import
+    from projects.models import Job
 
     path = write_task_file(args.tasks)
     manager = bench_manager()

@@ -61,7 +61,7 @@ def run_job(project, manager) -> tuple[float, dict]:
     from django.db import transaction
 
     from ml import services
-    from workers.models import Job
+    from projects.models import Job
 
     started = time.perf_counter()
     with transaction.atomic():
@@ -76,7 +76,7 @@ def run_job(project, manager) -> tuple[float, dict]:
 
 def text_project(manager, count: int):
     from projects import services
-    from projects.bulk import TaskRow, insert_tasks
+    from projects.imports.bulk import TaskRow, insert_tasks
     from projects.models import Annotation, Project
 
     rng = random.Random(0)
@@ -145,7 +145,7 @@ def bench_images(manager, count: int) -> None:
     from ml.loading import read_task_image
     from ml.models import ProjectModel
     from projects import services
-    from projects.bulk import TaskRow, insert_tasks
+    from projects.imports.bulk import TaskRow, insert_tasks
     from projects.label_config import parse_label_config
 
     project = services.create_project(creator=manager, title=f"bench detector {count}", label_config=IMAGE_CONFIG)

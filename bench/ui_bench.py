@@ -35,10 +35,10 @@ def make_projects(task_count: int):
     from django.contrib.auth import get_user_model
 
     from projects import services
-    from projects.importing import parse_json_body, read_tasks
+    from projects.imports.readers import parse_json_body, read_tasks
     from projects.management.commands import seed_demo
     from projects.models import Role
-    from projects.task_import import import_limits, write_tasks
+    from projects.imports.service import import_limits, write_tasks
 
     annotator, _ = get_user_model().objects.get_or_create(username="bench-annotator")
     annotator.set_password(PASSWORD)

@@ -3,7 +3,7 @@ and download exactly the same bytes again (the sha256 says so)."""
 from django.conf import settings
 from django.db import models
 
-from workers.models import Job
+from projects.models import Job
 
 
 def snapshot_path(snapshot: "ExportSnapshot", file_name: str) -> str:

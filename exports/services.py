@@ -17,9 +17,9 @@ from PIL import Image
 
 from projects.models import Project
 from projects.services import project_config
-from projects.task_import import UPLOAD_PREFIX, image_url
-from workers import jobs
-from workers.models import Job
+from projects.imports.service import UPLOAD_PREFIX, image_url
+from projects.jobs import JobCancelled, Progress, start_job, finish_job
+from projects.models import Job
 
 from .engine import FORMATS, ExportContext, ExportError, ExportFormat, StoredImage
 from .models import ExportSnapshot
@@ -141,12 +141,10 @@ def _header_size(path: str) -> tuple[int, int, int] | None:
 def start_snapshot(
     *, project: Project, user, export_type: str, filters: ExportFilters, name: str = "", csv_safe: bool = True,
 ) -> ExportSnapshot:
-    from workers.tasks import run_export_job
-
     check_export(project, export_type)
     file_name = export_file_name(project, export_type)
     with transaction.atomic():
-        job = jobs.create_job(
+        job = start_job(
             kind=Job.Kind.EXPORT, project=project, created_by=user, total=count_selected(project, filters),
             params={"export_type": export_type, "filters": filters.as_json(), "csv_safe": csv_safe},
         )
@@ -154,7 +152,6 @@ def start_snapshot(
             project=project, created_by=user, name=name or file_name.rsplit(".", 1)[0], export_type=export_type,
             filters=filters.as_json(), job=job, file_name=file_name,
         )
-        jobs.enqueue(run_export_job, job)
     return snapshot
 
 
@@ -166,48 +163,39 @@ def delete_snapshots(snapshots: QuerySet[ExportSnapshot]) -> int:
     return deleted
 
 
-def run_export(job_id: int) -> None:
-    """The export job's body: write the snapshot's file, then record its size, checksum and counts."""
-    job = jobs.claim_job(job_id)
-    if job is None:
-        return
+def run_export(job: Job, progress: Progress) -> None:
+    """The export job's body (the job is claimed): write the snapshot's file, then record its size, checksum and
+    counts."""
+    job_id = job.pk
     snapshot = ExportSnapshot.objects.select_related("project").filter(job_id=job_id).first()
     if snapshot is None:
-        jobs.finish_job(job_id, status=Job.Status.CANCELLED, error="its export snapshot was deleted before it ran")
+        finish_job(job_id, status=Job.Status.CANCELLED, error="its export snapshot was deleted before it ran")
         return
     try:
         with tempfile.TemporaryFile() as spool:
             context = export_context(snapshot.project, csv_safe=job.params.get("csv_safe", True))
-            size, sha256 = _write_snapshot(snapshot, context, spool, job_id)
+            size, sha256 = _write_snapshot(snapshot, context, spool, progress)
             spool.seek(0)
             stored_name = default_storage.save(snapshot.file.field.generate_filename(snapshot, snapshot.file_name), File(spool))
         _record_snapshot(snapshot, stored_name, size, sha256, dict(context.counts))
-    except jobs.JobCancelled:
-        jobs.finish_job(job_id, status=Job.Status.CANCELLED)
+    except JobCancelled:
+        finish_job(job_id, status=Job.Status.CANCELLED)
     except ExportError as exc:
-        jobs.finish_job(job_id, status=Job.Status.FAILED, error=str(exc))
+        finish_job(job_id, status=Job.Status.FAILED, error=str(exc))
 
 
-def _write_snapshot(snapshot: ExportSnapshot, context: ExportContext, spool: BinaryIO, job_id: int) -> tuple[int, str]:
+def _write_snapshot(snapshot: ExportSnapshot, context: ExportContext, spool: BinaryIO, progress: Progress) -> tuple[int, str]:
     filters = ExportFilters.from_json(snapshot.filters)
     digest = hashlib.sha256()
     size = 0
     context.check_fits(snapshot.export_type, FORMATS[snapshot.export_type].needs)  # the config may have changed since
     with consistent_reads():
-        jobs.report_progress(job_id, 0, count_selected(snapshot.project, filters))
-        for piece in export_pieces(snapshot.project, snapshot.export_type, filters, context=context, on_chunk=_progress(job_id)):
+        progress(0, count_selected(snapshot.project, filters))
+        for piece in export_pieces(snapshot.project, snapshot.export_type, filters, context=context, on_chunk=progress):
             spool.write(piece)
             digest.update(piece)
             size += len(piece)
     return size, digest.hexdigest()
-
-
-def _progress(job_id: int) -> Callable[[int], None]:
-    def on_chunk(done: int) -> None:
-        jobs.report_progress(job_id, done)
-        jobs.raise_if_cancelled(job_id)
-
-    return on_chunk
 
 
 def _record_snapshot(snapshot: ExportSnapshot, stored_name: str, size: int, sha256: str, counts: dict) -> None:
@@ -221,4 +209,4 @@ def _record_snapshot(snapshot: ExportSnapshot, stored_name: str, size: int, sha2
             current.finished_at = timezone.now()
             current.save(update_fields=["file", "size", "sha256", "counts", "finished_at"])
         result = {"snapshot": current.pk, "size": current.size, "sha256": current.sha256, "counts": current.counts}
-        jobs.finish_job(snapshot.job_id, status=Job.Status.SUCCEEDED, result=result)
+        finish_job(snapshot.job_id, status=Job.Status.SUCCEEDED, result=result)

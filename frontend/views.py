@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from projects import access
 from projects.models import ReviewStatus
 from projects.queue import annotator_progress, annotator_progress_in
-from projects.task_import import UPLOAD_PREFIX
+from projects.imports.service import UPLOAD_PREFIX
 
 from .labeling import page_config
 

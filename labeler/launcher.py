@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from . import redis_server
 from .env import env_int, env_str
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -218,8 +219,6 @@ def start_embedded_redis_if_needed() -> Child | None:
     Restarted on the same port if it dies; its append-only file gives the queued messages back."""
     if os.environ.get("REDIS_URL"):
         return None
-    from . import redis_server
-
     data_dir = Path(env_str("LABELER_VAR_DIR", str(PROJECT_DIR / "var"))) / "redis"
     process, url = redis_server.start_embedded_redis(data_dir, persist=True)
     os.environ["REDIS_URL"] = url
@@ -273,8 +272,6 @@ def run_all() -> int:
             signal.signal(signum, signal.SIG_IGN)
         stop_children({name: child.process for name, child in children.items()})
         if redis is not None:
-            from . import redis_server
-
             redis_server.stop(redis.process)
         print("Labeler stopped.", flush=True)
     return status

@@ -186,8 +186,8 @@ FILE_UPLOAD_TEMP_DIR = None
 # Django's two handlers (memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, a temporary file above), each also computing the
 # sha256 the import's duplicate check needs as the bytes arrive.
 FILE_UPLOAD_HANDLERS = [
-    "projects.uploads.HashingMemoryFileUploadHandler",
-    "projects.uploads.HashingTemporaryFileUploadHandler",
+    "projects.imports.uploads.HashingMemoryFileUploadHandler",
+    "projects.imports.uploads.HashingTemporaryFileUploadHandler",
 ]
 
 REST_FRAMEWORK = {

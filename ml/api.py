@@ -7,8 +7,9 @@ from rest_framework.views import APIView
 
 from projects import access
 from projects.access import MANAGE
+from projects.api.errors import job_start_status
 from projects.api.serializers import JobSerializer
-from workers.models import Job
+from projects.models import Job
 
 from . import services
 from .engines.base import EngineError
@@ -71,9 +72,7 @@ class PredictView(APIView):
             job = services.start_prelabel(project=project, user=request.user, **body.validated_data)
         except services.ModelNotSet as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        job.refresh_from_db()
-        answer = status.HTTP_503_SERVICE_UNAVAILABLE if job.status == Job.Status.FAILED else status.HTTP_202_ACCEPTED
-        return Response(JobSerializer(job).data, status=answer, headers={"Location": f"/api/jobs/{job.pk}/"})
+        return Response(JobSerializer(job).data, status=job_start_status(job), headers={"Location": f"/api/jobs/{job.pk}/"})
 
 
 class TrainView(APIView):

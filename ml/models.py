@@ -96,7 +96,7 @@ class ModelVersion(models.Model):
 class PrelabelChunk(models.Model):
     """A range of task ids of a pre-labeling job; one Celery task runs it."""
 
-    job = models.ForeignKey("workers.Job", on_delete=models.CASCADE, related_name="prelabel_chunks")
+    job = models.ForeignKey("projects.Job", on_delete=models.CASCADE, related_name="prelabel_chunks")
     first_task_id = models.BigIntegerField()
     last_task_id = models.BigIntegerField()
     done = models.BooleanField(default=False)

@@ -6,7 +6,6 @@ twice (a redelivered message after a worker died, or a duplicate) finds itself d
 """
 import logging
 import time
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -14,26 +13,19 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from projects.label_config import ResultError, parse_label_config, validate_result
-from projects.models import Prediction, Task
 from projects.predictions import PredictionRow, store_predictions
-from workers import jobs
-from workers.models import Job
+from projects.jobs import finish_job, release_job
+from projects.models import Job, Prediction, Task
 
-from .engines.base import Suggestion, TaskInput
+from . import events
+from .engines.base import EngineError, Suggestion, TaskInput
 from .loading import build_engine
 from .models import ModelVersion, PrelabelChunk, ProjectModel
+from .services import request_training
 
 logger = logging.getLogger(__name__)
 ERROR_SAMPLES = 10
 PLAN_READ_BATCH = 20_000
-
-
-@dataclass
-class Plan:
-    """What the planner decided: chunks to send, or a training to run first."""
-
-    chunk_ids: list[int]
-    needs_training: bool = False
 
 
 def tasks_to_label(project_id: int, *, only_missing: bool, unfinished_only: bool = False):
@@ -51,19 +43,20 @@ def job_tasks(job: Job):
     )
 
 
-def plan_job(job_id: int) -> Plan:
-    """Create the job's chunks (once) and answer those not done yet; or ask for a training first."""
-    job = jobs.claim_job(job_id)
-    if job is None:
-        return Plan([])
-    if not PrelabelChunk.objects.filter(job_id=job_id).exists():
+def plan(job: Job) -> None:
+    """The planning job's body (the job is claimed): create its chunks once and announce those not done yet, or
+    ask for a training first when the learned model has no version yet (the training plans the job again)."""
+    if not PrelabelChunk.objects.filter(job_id=job.pk).exists():
         model = ProjectModel.objects.select_related("active_version").get(project_id=job.project_id)
         if model.is_learned and model.active_version is None:
-            jobs.release_job(job_id)  # queued again until the training sends this plan once more
-            return Plan([], needs_training=True)
+            release_job(job.pk)  # queued again until the training sends this plan once more
+            request_training(job.project_id, then_plan_job=job.pk)
+            return
         _create_chunks(job, model)
     # A redelivered plan sends again what is left; a chunk sent twice does its work once.
-    return Plan(list(PrelabelChunk.objects.filter(job_id=job_id, done=False).values_list("id", flat=True)))
+    chunk_ids = list(PrelabelChunk.objects.filter(job_id=job.pk, done=False).values_list("id", flat=True))
+    if chunk_ids:
+        events.chunks_planned.announce(job_id=job.pk, chunk_ids=chunk_ids)
 
 
 def _create_chunks(job: Job, model: ProjectModel) -> None:
@@ -79,7 +72,7 @@ def _create_chunks(job: Job, model: ProjectModel) -> None:
         job.result = {"predicted": 0, "empty": 0, "errors": 0, "error_samples": [], "model_version": version.version if version else ""}
         job.save(update_fields=["params", "progress_total", "result"])
         if not ranges:
-            jobs.finish_job(job.pk, status=Job.Status.SUCCEEDED, result=job.result)
+            finish_job(job.pk, status=Job.Status.SUCCEEDED, result=job.result)
 
 
 def stalled_chunks(job_id: int, last_done: int) -> tuple[list[int] | None, int]:
@@ -113,6 +106,20 @@ def _id_ranges(tasks) -> list[tuple[int, int, int]]:
 
 
 def run_chunk(chunk_id: int) -> None:
+    """A chunk's body: predict and store its tasks. A model that cannot run at all fails the whole job, since
+    every other chunk would fail the same way."""
+    try:
+        _predict_chunk(chunk_id)
+    except EngineError as exc:
+        if (job_id := chunk_job_id(chunk_id)) is not None:
+            stop_job(job_id, status=Job.Status.FAILED, error=str(exc))
+
+
+def chunk_job_id(chunk_id: int) -> int | None:
+    return PrelabelChunk.objects.filter(pk=chunk_id).values_list("job_id", flat=True).first()
+
+
+def _predict_chunk(chunk_id: int) -> None:
     chunk = PrelabelChunk.objects.select_related("job", "job__project").filter(pk=chunk_id).first()
     if chunk is None or chunk.done or chunk.job.is_finished:
         return
@@ -217,5 +224,5 @@ def stop_job(job_id: int, *, status: str, error: str = "") -> None:
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job_id)
         if not job.is_finished:
-            jobs.finish_job(job_id, status=status, error=error)
+            finish_job(job_id, status=status, error=error)
 

@@ -1,18 +1,19 @@
-"""Pre-labeling actions: pick a model, start a job, train, and the hooks imports and annotations call."""
+"""Pre-labeling actions: pick a model, start a job, ask for a training and run it."""
 import importlib.util
 
 from django.db import transaction
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, F, Q
 
 from labeler import outbound
-from projects.models import Annotation, Project
-from workers import jobs
-from workers.models import Job
+from projects import events as core_events
+from projects.jobs import start_job, finish_job
+from projects.models import Annotation, Job, Project
 
+from . import events
 from .engines.base import EngineError
-from .hooks import queue_training, retrain_if_due
-from .loading import target_for
+from .loading import build_engine, target_for
 from .models import Engine, ProjectModel, TrainingState
+from .training import train_project_model
 
 
 class ModelNotSet(Exception):
@@ -73,11 +74,7 @@ def start_prelabel(*, project: Project, user, only_missing: bool = False, unfini
     """Queue a pre-labeling job over the project's tasks (or those without predictions, or the unfinished ones)."""
     model_of(project)
     params = {"only_missing": only_missing, **({"unfinished_only": True} if unfinished_only else {})}
-    job = jobs.create_job(kind=Job.Kind.PRELABEL, project=project, created_by=user, params=params)
-    from workers.tasks import plan_prelabel_job
-
-    jobs.enqueue(plan_prelabel_job, job)
-    return job
+    return start_job(kind=Job.Kind.PRELABEL, project=project, created_by=user, params=params)
 
 
 def request_training(project_id: int, *, then_plan_job: int | None = None) -> bool:
@@ -86,8 +83,35 @@ def request_training(project_id: int, *, then_plan_job: int | None = None) -> bo
         training_state=TrainingState.QUEUED, new_labels=0
     )
     if queued or then_plan_job:
-        queue_training(project_id, then_plan_job)
+        events.training_requested.announce(project_id=project_id, then_plan_job=then_plan_job)
     return bool(queued)
+
+
+def retrain_if_due(project_id: int) -> None:
+    due = ProjectModel.objects.filter(
+        project_id=project_id, training_state=TrainingState.IDLE, retrain_every__gt=0, new_labels__gte=F("retrain_every")
+    )
+    if due.update(training_state=TrainingState.QUEUED, new_labels=0):
+        events.training_requested.announce(project_id=project_id, then_plan_job=None)
+
+
+def training_not_queued(project_id: int, exc: Exception) -> None:
+    """The broker refused the training: back to idle with that reason, so the next annotation tries again."""
+    ProjectModel.objects.filter(project_id=project_id, training_state=TrainingState.QUEUED).update(
+        training_state=TrainingState.IDLE, training_error=f"could not queue the training: {exc}"
+    )
+
+
+def train_then_continue(project_id: int, *, then_plan_job: int | None = None) -> str:
+    """Train; then the pre-labeling job that waited on this training (if any) is planned again, or fails when
+    there is still no model version to predict with."""
+    outcome = run_training(project_id, then_plan_job=then_plan_job)
+    if then_plan_job is not None:
+        if ProjectModel.objects.filter(project_id=project_id, active_version__isnull=False).exists():
+            core_events.job_queued.announce(job_id=then_plan_job, kind=Job.Kind.PRELABEL)
+        else:
+            finish_job(then_plan_job, status=Job.Status.FAILED, error=f"the model could not be trained: {outcome}")
+    return outcome
 
 
 def run_training(project_id: int, *, then_plan_job: int | None = None) -> str:
@@ -95,9 +119,6 @@ def run_training(project_id: int, *, then_plan_job: int | None = None) -> str:
     Answers what happened. Sets training_error instead of raising when there is too little to learn from.
     With prelabel_after_training, a new version then pre-labels the unfinished tasks, unless the training was
     asked for by a pre-labeling job (`then_plan_job`), which goes on by itself."""
-    from .loading import build_engine
-    from .training import train_project_model
-
     ProjectModel.objects.filter(project_id=project_id).update(training_state=TrainingState.RUNNING)
     model = ProjectModel.objects.select_related("project").get(project_id=project_id)
     version = None
@@ -134,8 +155,6 @@ def prelabel_unfinished(project: Project) -> Job | None:
 
 def send_annotation_event(annotation_id: int) -> None:
     """Label Studio's ANNOTATION_CREATED webhook to the project's ML backend, for backends that learn online."""
-    from .loading import build_engine
-
     annotation = Annotation.objects.select_related("task", "project").filter(pk=annotation_id).first()
     model = ProjectModel.objects.filter(project_id=annotation.project_id, engine=Engine.HTTP).first() if annotation else None
     if model is None:

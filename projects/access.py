@@ -7,7 +7,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
-from workers.models import Job
+from projects.models import Job
 
 from .models import Annotation, Project, ProjectMember, Role, Task
 

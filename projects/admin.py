@@ -12,9 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import services, task_import
-from .importing import ImportError_
-from .image_urls import ImageUrlPolicy
+from . import services
+from .imports import service as import_service
+from .imports.readers import ImportError_
+from .imports.image_urls import ImageUrlPolicy
 from .label_config import LabelConfigError, ResultError, validate_result, validate_task_data
 from .models import Annotation, Prediction, Project, ProjectMember, Role, Task
 
@@ -202,7 +203,7 @@ class ProjectAdmin(KeepsAManagerMixin, admin.ModelAdmin):
     def quality_link(self, project: Project) -> str:
         if not project.pk:
             return "Save the project first."
-        return format_html('<a class="button" href="{}">Agreement and annotators…</a>', reverse("admin:projects_project_quality", args=[project.pk]))
+        return format_html('<a class="button" href="{}">Agreement and annotators…</a>', reverse("admin:quality_project_quality", args=[project.pk]))
 
     @admin.display(description="export")
     def export_link(self, project: Project) -> str:
@@ -235,18 +236,8 @@ class ProjectAdmin(KeepsAManagerMixin, admin.ModelAdmin):
     def get_urls(self):
         extra = [
             path("<int:project_id>/import/", self.admin_site.admin_view(self.import_view), name="projects_project_import"),
-            path("<int:project_id>/quality/", self.admin_site.admin_view(self.quality_view), name="projects_project_quality"),
         ]
         return extra + super().get_urls()
-
-    def quality_view(self, request, project_id: int):
-        from quality.admin_views import project_quality  # quality builds on projects
-
-        project = managed_projects(request).filter(pk=project_id).first()
-        if project is None:
-            messages.error(request, "No such project among those you manage.")
-            return redirect("admin:projects_project_changelist")
-        return project_quality(self.admin_site, request, project)
 
     def import_view(self, request, project_id: int):
         project = managed_projects(request).filter(pk=project_id).first()
@@ -256,16 +247,16 @@ class ProjectAdmin(KeepsAManagerMixin, admin.ModelAdmin):
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                outcome = task_import.start_import(
+                outcome = import_service.start_import(
                     project=project, user=request.user, uploads=[form.cleaned_data["file"]],
                     allow_duplicate=form.cleaned_data["allow_duplicate"],
                 )
-            except (ImportError_, LabelConfigError, task_import.DuplicateImport) as exc:
+            except (ImportError_, LabelConfigError, import_service.DuplicateImport) as exc:
                 form.add_error("file", str(exc))
             else:
                 if outcome.counts is None:
                     messages.info(request, f"Importing {outcome.job.progress_total} tasks in the background (job {outcome.job.pk}).")
-                    return redirect("admin:workers_job_change", outcome.job.pk)
+                    return redirect("admin:projects_job_change", outcome.job.pk)
                 counts = outcome.counts
                 messages.success(request, f"Imported {counts.task_count} tasks, {counts.annotation_count} annotations, {counts.prediction_count} predictions.")
                 return redirect("admin:projects_project_change", project.pk)

@@ -9,8 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from ml import hooks as ml_hooks
-
+from . import events
 from .label_config import LabelConfig, check_required_controls, parse_label_config, validate_result
 from .models import Annotation, Prediction, Project, ProjectMember, Role, Task
 from .provenance import share_changed
@@ -183,9 +182,9 @@ def submit_annotation(
             if author is not None:
                 release_lease_on_submit(task_id=task.pk, user=author)
             _move_task_counters(task.pk, submitted=0 if was_cancelled else 1, cancelled=1 if was_cancelled else 0)
-            _annotations_changed(task.pk)
+            events.annotations_changed.announce(task_id=task.pk)
             if not was_cancelled:
-                ml_hooks.annotation_saved(task.project_id, annotation.pk)
+                events.annotation_submitted.announce(project_id=task.project_id, annotation_id=annotation.pk)
     except IntegrityError:
         existing = _existing_annotation(task, author, idempotency_key)
         if existing is None:
@@ -257,7 +256,7 @@ def update_annotation(*, annotation: Annotation, changes: dict, expected_version
         current.save(update_fields=[*changes, "version", "updated_at"])
         if moved:
             _move_task_counters(current.task_id, submitted=moved, cancelled=-moved)
-        _annotations_changed(current.task_id)
+        events.annotations_changed.announce(task_id=current.task_id)
         current.refresh_from_db()
         return current
 
@@ -271,13 +270,7 @@ def delete_annotation(*, annotation: Annotation) -> None:
         current.delete()
         cancelled = 1 if current.was_cancelled else 0
         _move_task_counters(current.task_id, submitted=cancelled - 1, cancelled=-cancelled)
-        _annotations_changed(current.task_id)
-
-
-def _annotations_changed(task_id: int) -> None:
-    from quality.triggers import annotations_changed  # quality builds on projects, not the other way round
-
-    annotations_changed(task_id)
+        events.annotations_changed.announce(task_id=current.task_id)
 
 
 def ask_for_more_annotations(*, task_id: int, count: int = 1) -> None:

@@ -6,8 +6,8 @@ their locks (task, then project), so the project's counters stay exact under con
 from django.db import transaction
 from django.db.models import F
 
-from .image_urls import ImageUrlPolicy
-from .importing import ImportError_, check_storable
+from .imports.image_urls import ImageUrlPolicy
+from .imports.readers import ImportError_, check_storable
 from .label_config import LabelConfig, ResultError, validate_result, validate_task_data
 from .models import Annotation, Prediction, Project, Task
 from .services import project_config

@@ -13,7 +13,7 @@ def project_quality(admin_site, request, project):
     if request.method == "POST":
         job = recompute.start_recompute(project=project, user=request.user)
         messages.info(request, f"Recomputing consensus in the background (job {job.pk}).")
-        return redirect("admin:workers_job_change", job.pk)
+        return redirect("admin:projects_job_change", job.pk)
     summary = project.quality_summary or recompute.EMPTY_SUMMARY
     scores = list(AnnotatorScore.objects.filter(project=project).select_related("user").order_by("user__username"))
     for score in scores:

@@ -10,20 +10,17 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from projects.bulk import update_consensus_columns
-from projects.models import AggregationMethod, Annotation, Project, ReviewStatus, Task
+from projects.jobs import Progress, start_job, finish_job
+from projects.models import AggregationMethod, Annotation, Job, Project, ReviewStatus, Task
 from projects.services import ask_for_more_annotations, project_config
-from workers import jobs
-from quality.engine import (AnnotationRow, CrowdLabels, DawidSkeneFit, TaskConsensus, aggregate_task,
-                               agreement_with_consensus, annotator_quality, choices_agreement_summary,
-                               encode_crowd_labels, fit_dawid_skene, majority_vote, pairwise_agreement,
-                               recommended_method, summarize_agreement, vote_counts)
-from quality.engine.majority import class_prior
-from quality.engine.outcome import result_item
-from quality.engine.ties import stable_seed
-from workers.models import Job
 
-from .consensus import controls_of, routing_decision, task_text
+from .consensus import controls_of, routing_decision, task_text, update_consensus_columns
+from .engine import (AnnotationRow, CrowdLabels, DawidSkeneFit, TaskConsensus, aggregate_task, agreement_with_consensus,
+                     annotator_quality, choices_agreement_summary, encode_crowd_labels, fit_dawid_skene, majority_vote,
+                     pairwise_agreement, recommended_method, summarize_agreement, vote_counts)
+from .engine.majority import class_prior
+from .engine.outcome import result_item
+from .engine.ties import stable_seed
 from .models import AnnotatorScore
 
 EMPTY_SUMMARY = {"computed_at": None, "method": None, "overall": None, "per_label": {}, "histogram": [], "tasks": 0}
@@ -31,18 +28,12 @@ TASK_CHUNK = 2000
 
 
 def start_recompute(*, project: Project, user) -> Job:
-    from workers.tasks import run_consensus_job
-
     with transaction.atomic():
-        job = jobs.create_job(kind=Job.Kind.CONSENSUS, project=project, created_by=user, total=project.finished_task_count)
-        jobs.enqueue(run_consensus_job, job)
-    return job
+        return start_job(kind=Job.Kind.CONSENSUS, project=project, created_by=user, total=project.finished_task_count)
 
 
-def run_recompute(job_id: int) -> None:
-    job = jobs.claim_job(job_id)
-    if job is None:
-        return
+def run_recompute(job: Job, progress: Progress) -> None:
+    """The consensus job's body (the job is claimed): fit, merge every finished task, score the annotators."""
     project = job.project
     config = project_config(project)
     controls = controls_of(config)
@@ -55,15 +46,14 @@ def run_recompute(job_id: int) -> None:
     tally = Tally()
     chunks = choice_task_chunks(decisions) if choices_only else finished_task_chunks(project)
     for chunk in chunks:
-        jobs.raise_if_cancelled(job_id)
         merge_chunk(project, config, controls, chunk, decisions, tally)
-        jobs.report_progress(job_id, done=tally.tasks)
+        progress(tally.tasks)
     if choices_only:
         tally.annotation_rows = timing_rows(project)
     save_scores(project, fits, decisions if choices_only else None, tally, method)
     summary = summarise(project, fits, tally, method)
     Project.objects.filter(pk=project.pk).update(quality_summary=summary)
-    jobs.finish_job(job_id, status=Job.Status.SUCCEEDED, result={
+    finish_job(job.pk, status=Job.Status.SUCCEEDED, result={
         "tasks": tally.tasks, "method": method, "sent_to_review": tally.sent_to_review, "asked_for_more": tally.asked_for_more,
         "dawid_skene": {name: {"iterations": f.iterations, "converged": f.converged} for name, (f, _) in fits.items()},
     })

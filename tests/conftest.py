@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from projects import services
 from projects.models import Role
-from workers.models import Job
+from projects.models import Job
 
 TEXT_CONFIG = """<View>
   <Text name="text" value="$text"/>
@@ -202,10 +202,10 @@ def loopback_backends(settings):
 def _forget_consensus_pending_marks() -> None:
     """The purge dropped the recompute messages that tests without a worker queued (on_commit callbacks run by
     django_capture_on_commit_callbacks); their pending marks would hold back a later task with a reused id."""
-    from quality import triggers
+    from workers import consensus_due
 
-    client = triggers._redis()
-    marks = list(client.scan_iter(match=triggers._pending_key(0)[:-1] + "*"))
+    client = consensus_due._redis()
+    marks = list(client.scan_iter(match=consensus_due._pending_key(0)[:-1] + "*"))
     if marks:
         client.delete(*marks)
 

@@ -10,8 +10,8 @@ from exports import services as export_services
 from exports.selection import ExportFilters
 from projects import services
 from projects.models import Annotation, Prediction, Role, Task
-from workers import jobs
-from workers.models import Job
+from projects import jobs
+from projects.models import Job
 
 from .api_helpers import import_tasks
 from .conftest import TEXT_CONFIG

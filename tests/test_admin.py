@@ -9,8 +9,8 @@ from django.test import Client
 from projects.models import Project, ProjectMember, Task
 from tests.api_helpers import counts_in_rows, import_tasks, import_texts, sentiment, submit
 from tests.conftest import IMAGE_CONFIG, TEST_PASSWORD, TEXT_CONFIG
-from workers import jobs
-from workers.models import Job
+from projects import jobs
+from projects.models import Job
 
 NO_MEMBER_FORMS = {"members-TOTAL_FORMS": "0", "members-INITIAL_FORMS": "0", "members-MIN_NUM_FORMS": "0", "members-MAX_NUM_FORMS": "1000"}
 
@@ -187,12 +187,12 @@ def test_the_job_list_shows_only_the_managed_projects_jobs(admin_client, staff_m
     ours = jobs.create_job(kind=Job.Kind.IMPORT, project=text_project, created_by=staff_manager, total=4)
     theirs = jobs.create_job(kind=Job.Kind.EXPORT, project=other_managers_project, created_by=other_managers_project.created_by)
 
-    response = admin_client.get("/admin/workers/job/")
+    response = admin_client.get("/admin/projects/job/")
 
     assert response.status_code == 200
     page = page_text(response)
-    assert f"/admin/workers/job/{ours.pk}/change/" in page and "0 / 4 (0%)" in page
-    assert f"/admin/workers/job/{theirs.pk}/change/" not in page
+    assert f"/admin/projects/job/{ours.pk}/change/" in page and "0 / 4 (0%)" in page
+    assert f"/admin/projects/job/{theirs.pk}/change/" not in page
 
 
 def test_a_manager_cannot_add_themselves_to_someone_elses_project(admin_client, staff_manager, other_managers_project):

@@ -95,7 +95,7 @@ def test_granting_is_idempotent_and_makes_the_user_staff(django_user_model):
     user.refresh_from_db()
     assert user.is_staff and not user.is_superuser
     assert list(user.groups.values_list("name", flat=True)) == [MANAGERS_GROUP]
-    assert user.has_perm("exports.view_exportsnapshot") and user.has_perm("workers.view_job") and user.has_perm("ml.change_projectmodel")
+    assert user.has_perm("exports.view_exportsnapshot") and user.has_perm("projects.view_job") and user.has_perm("ml.change_projectmodel")
 
 
 def test_the_grant_command_names_a_missing_user(django_user_model):

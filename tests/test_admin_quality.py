@@ -4,7 +4,7 @@ import pytest
 from projects.models import Project
 from quality.models import AnnotatorScore
 from tests.test_admin import page_text
-from workers.models import Job
+from projects.models import Job
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def test_the_recompute_button_starts_a_job(admin_client, text_project):
     response = admin_client.post(f"/admin/projects/project/{text_project.pk}/quality/")
 
     job = Job.objects.get(project=text_project, kind="consensus")
-    assert response.status_code == 302 and response.url.endswith(f"/admin/workers/job/{job.pk}/change/")
+    assert response.status_code == 302 and response.url.endswith(f"/admin/projects/job/{job.pk}/change/")
 
 
 def test_a_manager_cannot_open_another_managers_quality_page(admin_client, other_managers_project):

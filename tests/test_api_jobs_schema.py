@@ -2,8 +2,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from workers import jobs
-from workers.models import Job
+from projects import jobs
+from projects.models import Job
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ def test_a_30_mb_json_import_still_works(api, manager, text_project):
 
 
 def test_a_json_import_body_is_spooled_to_disk_in_chunks_not_held():
-    from projects.uploads import spool_body
+    from projects.imports.uploads import spool_body
 
     body = io.BytesIO(b"[" + b'{"text": "x"},' * (3 * MiB) + b'{"text": "y"}]')  # ~40 MiB
     tracemalloc.start()

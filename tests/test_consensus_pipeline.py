@@ -193,7 +193,7 @@ def test_a_choices_only_project_is_recomputed_from_the_label_arrays_with_dawid_s
 
 def test_a_recompute_can_be_cancelled(worker, text_project, crowd):
     from quality import recompute
-    from workers import jobs
+    from projects import jobs
 
     job = recompute.start_recompute(project=text_project, user=text_project.created_by)
     jobs.request_cancel(job)

@@ -11,12 +11,12 @@ from django.utils import timezone
 
 from exports import selection
 from exports.models import ExportSnapshot
-from exports.services import run_export
+from workers.tasks import run_export_job
 from tests.api_helpers import import_texts
 from tests.conftest import client_for, wait_for_job
 from tests.export_helpers import TEXTS, body_of, label_images, label_texts, unzip
-from workers import jobs
-from workers.models import Job
+from projects import jobs
+from projects.models import Job
 
 
 def snapshots_url(project) -> str:
@@ -67,7 +67,7 @@ def test_a_snapshot_whose_format_no_longer_fits_fails_with_the_reason(manager, t
     text_project.label_config = '<View><Text name="text" value="$text"/><TextArea name="note" toName="text"/></View>'
     text_project.save(update_fields=["label_config"])
 
-    run_export(ExportSnapshot.objects.get(pk=snapshot_id).job_id)
+    run_export_job(ExportSnapshot.objects.get(pk=snapshot_id).job_id)
 
     detail = client_for(manager).get(f"/api/exports/{snapshot_id}/").json()
     assert (detail["status"], detail["download_url"]) == ("failed", None)
@@ -81,12 +81,12 @@ def test_the_job_body_is_idempotent_and_keeps_the_first_file(manager, annotator,
     snapshot_id = start(manager, text_project, exportType="JSON").json()["id"]
     snapshot = ExportSnapshot.objects.get(pk=snapshot_id)
 
-    run_export(snapshot.job_id)
+    run_export_job(snapshot.job_id)
     snapshot.refresh_from_db()
     kept = (snapshot.file.name, snapshot.sha256)
     # As if the message came again after its worker died (no heartbeat): a live worker's job is not claimed twice.
     Job.objects.filter(pk=snapshot.job_id).update(status=Job.Status.RUNNING, heartbeat_at=None)
-    run_export(snapshot.job_id)
+    run_export_job(snapshot.job_id)
     snapshot.refresh_from_db()
 
     assert (snapshot.file.name, snapshot.sha256) == kept
@@ -97,7 +97,7 @@ def test_the_job_body_is_idempotent_and_keeps_the_first_file(manager, annotator,
 # Committed rows: the job reads its cancel flag through the `jobs` connection, as a worker would.
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_cancelling_a_running_export_job_stops_it_between_chunks(manager, annotator, other_annotator, text_project, monkeypatch):
-    from workers.tasks import run_export_job
+
 
     label_texts(text_project, annotator, other_annotator)
     monkeypatch.setattr(run_export_job, "delay", lambda job_id: None)  # committed at once: keep a worker off it
@@ -111,7 +111,7 @@ def test_cancelling_a_running_export_job_stops_it_between_chunks(manager, annota
             Job.objects.using(jobs.JOB_DB).filter(pk=job_id).update(cancel_requested=True)
 
     monkeypatch.setattr(jobs, "report_progress", cancel_after_the_first_chunk)
-    run_export(snapshot.job_id)
+    run_export_job(snapshot.job_id)
 
     snapshot.refresh_from_db()
     assert (snapshot.job.status, snapshot.job.progress_done, snapshot.job.progress_total) == ("cancelled", 1, 2)
@@ -133,7 +133,7 @@ def test_a_job_whose_snapshot_was_deleted_stops_quietly(manager, text_project):
     job_id = snapshot.job_id
     snapshot.delete()
 
-    run_export(job_id)
+    run_export_job(job_id)
 
     job = Job.objects.get(pk=job_id)
     assert (job.status, job.error) == ("cancelled", "its export snapshot was deleted before it ran")
@@ -224,7 +224,7 @@ def test_the_admin_offers_the_same_exports_and_lists_snapshots(admin_client, man
     snapshot = ExportSnapshot.objects.get(name="weekly")
     assert made.status_code == 302 and made["Location"].endswith(f"/exports/exportsnapshot/{snapshot.pk}/change/")
     assert refused.status_code == 200 and "&lt;RectangleLabels&gt;" in refused.content.decode()
-    run_export(snapshot.job_id)
+    run_export_job(snapshot.job_id)
     listing = admin_client.get("/admin/exports/exportsnapshot/").content.decode()
     assert "weekly" in listing and f"/admin/exports/exportsnapshot/{snapshot.pk}/download/" in listing
     assert admin_client.get(f"/admin/exports/exportsnapshot/{snapshot.pk}/download/").status_code == 200
@@ -234,7 +234,7 @@ def test_the_admin_offers_the_same_exports_and_lists_snapshots(admin_client, man
 def test_deleting_a_snapshot_in_the_admin_deletes_its_file(admin_client, manager, text_project, django_capture_on_commit_callbacks):
     import_texts(text_project, "one")
     snapshot = ExportSnapshot.objects.get(pk=start(manager, text_project, exportType="JSON", tasks="all").json()["id"])
-    run_export(snapshot.job_id)
+    run_export_job(snapshot.job_id)
     snapshot.refresh_from_db()
     assert default_storage.exists(snapshot.file.name)
 

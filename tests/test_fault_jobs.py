@@ -8,7 +8,7 @@ import pytest
 from projects.models import Task
 from tests.conftest import client_for, wait_for_job, worker_database_url
 from tests.fault_helpers import labeler_env, wait_for_worker_ready, wait_until, worker_server
-from workers.models import Job
+from projects.models import Job
 
 pytestmark = [pytest.mark.worker]
 TASKS = 30_000

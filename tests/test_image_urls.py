@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from projects.image_urls import ImageUrlPolicy
+from projects.imports.image_urls import ImageUrlPolicy
 from projects.label_config import parse_label_config
 from projects.models import Task
 from tests.conftest import IMAGE_CONFIG, client_for

@@ -6,11 +6,11 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from projects import task_import
+from workers.tasks import run_import_job
 from projects.models import Annotation, Prediction, Task
 from tests.conftest import wait_for_job
 from tests.sample_files import png_bytes, png_claiming_size, zip_bytes, zip_with_corrupt_entry
-from workers.models import Job
+from projects.models import Job
 
 SPAN = {"from_name": "entities", "to_name": "text", "type": "labels",
         "value": {"start": 13, "end": 19, "text": "London", "labels": ["LOC"]}}
@@ -354,7 +354,7 @@ def test_staged_file_that_turns_bad_fails_the_job_and_imports_nothing(api, manag
     with default_storage.open(staged, "wb") as corrupted:
         corrupted.write(many_tasks(6, "review") + b'{"data": {"text": oops}}\n')
 
-    task_import.run_import(job_id)
+    run_import_job(job_id)
 
     job = client.get(f"/api/jobs/{job_id}/").json()
     assert job["status"] == "failed"

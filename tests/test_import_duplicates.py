@@ -10,7 +10,7 @@ from django.db import connection
 
 from projects.models import Task
 from tests.conftest import client_for
-from workers.models import Job
+from projects.models import Job
 
 CONTENT = b"".join(json.dumps({"text": f"review {i}"}).encode() + b"\n" for i in range(12))
 

@@ -9,7 +9,7 @@ from kombu import pools as kombu_pools
 from labeler.celery import app
 from projects.models import Task
 from tests.sample_files import png_bytes
-from workers.models import Job
+from projects.models import Job
 
 
 def import_png(client, project, name: str) -> str:

@@ -1,11 +1,11 @@
-"""projects.importing on its own: the file readers' edge cases, without a database."""
+"""projects.imports.readers on its own: the file readers' edge cases, without a database."""
 import io
 import json
 
 import pytest
 from PIL import Image
 
-from projects.importing import ImportError_, ImportLimits, check_supported, parse_json_body, read_tasks
+from projects.imports.readers import ImportError_, ImportLimits, check_supported, parse_json_body, read_tasks
 from projects.label_config import parse_label_config
 from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG
 from tests.sample_files import png_bytes, zip_bytes

@@ -8,7 +8,7 @@ from django.test import Client
 from ml.models import ProjectModel
 from projects.models import Prediction
 from tests.api_helpers import import_texts, sentiment, submit
-from workers.models import Job
+from projects.models import Job
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_a_manager_picks_a_model_and_starts_pre_labeling_in_the_admin(admin_clie
     job = Job.objects.get(project=text_project, kind=Job.Kind.PRELABEL)
     assert job.params == {"only_missing": True}
     Job.objects.filter(pk=job.pk).update(result={"rate_per_second": 1234.5, "errors": 2})
-    assert "1,234/s, 2 errors" in admin_client.get("/admin/workers/job/").content.decode()
+    assert "1,234/s, 2 errors" in admin_client.get("/admin/projects/job/").content.decode()
 
 
 def test_the_models_page_shows_the_effort_its_predictions_saved(admin_client, annotator, other_annotator, text_project):

@@ -11,7 +11,7 @@ from projects.management.commands.seed_demo import DEMO_PROJECTS, TEXT_CONFIG as
 from projects.models import Prediction, Role, Task
 from tests.api_helpers import import_tasks, import_texts, sentiment, submit
 from tests.ml_data import reviews
-from workers.models import Job
+from projects.models import Job
 
 DEMO_REVIEWS = DEMO_PROJECTS[0]
 

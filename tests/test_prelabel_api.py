@@ -6,7 +6,7 @@ from ml.models import ProjectModel, TrainingState
 from projects.models import Annotation, Prediction, Task
 from projects.predictions import PredictionRow, store_predictions
 from tests.api_helpers import import_tasks, import_texts, sentiment, submit
-from workers.models import Job
+from projects.models import Job
 
 
 def model_url(project) -> str:
@@ -146,7 +146,7 @@ def test_the_schema_describes_the_pre_labeling_endpoints(api, manager):
 def test_the_watchdog_sends_unfinished_chunks_again_only_when_a_job_stalls(manager, text_project):
     from ml.models import PrelabelChunk
     from ml.prelabel import stalled_chunks
-    from workers import jobs
+    from projects import jobs
 
     job = jobs.create_job(kind=Job.Kind.PRELABEL, project=text_project, created_by=manager)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, progress_done=4)

@@ -8,11 +8,13 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from labeler.outage import DatabaseOutageMiddleware
-from quality import triggers
+from workers import consensus_due
 from tests.api_helpers import import_texts, sentiment, submit
 from tests.conftest import client_for
+from projects import jobs as job_rows
 from workers import jobs, reconciliation, tasks
-from workers.models import ConsensusDue, Job
+from projects.models import Job
+from workers.models import ConsensusDue
 
 
 @pytest.fixture
@@ -31,15 +33,15 @@ def stale(settings) -> timezone.datetime:
 
 @pytest.fixture
 def job(text_project, manager):
-    return jobs.create_job(kind=Job.Kind.IMPORT, project=text_project, created_by=manager)
+    return job_rows.create_job(kind=Job.Kind.IMPORT, project=text_project, created_by=manager)
 
 
 @pytest.mark.django_db
 def test_a_running_job_without_heartbeat_is_sent_again_once_per_stall_period(job, settings, sent):
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, attempts=1, heartbeat_at=stale(settings))
 
-    assert reconciliation.reconcile()["jobs_resumed"] == 1
-    assert reconciliation.reconcile()["jobs_resumed"] == 0  # its fresh mark waits a full stall period
+    assert tasks.reconcile()["jobs_resumed"] == 1
+    assert tasks.reconcile()["jobs_resumed"] == 0  # its fresh mark waits a full stall period
 
     assert sent == [("run_import_job", job.pk)]
     job.refresh_from_db()
@@ -50,7 +52,7 @@ def test_a_running_job_without_heartbeat_is_sent_again_once_per_stall_period(job
 def test_a_queued_job_whose_message_never_arrived_is_sent_again(job, settings, sent):
     Job.objects.filter(pk=job.pk).update(heartbeat_at=stale(settings))
 
-    reconciliation.reconcile()
+    tasks.reconcile()
 
     assert sent == [("run_import_job", job.pk)]
 
@@ -60,7 +62,7 @@ def test_a_job_that_stalled_on_its_last_attempt_fails_with_a_clear_error(job, se
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, attempts=settings.LABELER_JOB_MAX_ATTEMPTS,
                                          heartbeat_at=stale(settings))
 
-    assert reconciliation.reconcile()["jobs_failed"] == 1
+    assert tasks.reconcile()["jobs_failed"] == 1
 
     shown = client_for(manager).get(f"/api/jobs/{job.pk}/").json()
     assert shown["status"] == "failed" and shown["attempts"] == settings.LABELER_JOB_MAX_ATTEMPTS
@@ -77,13 +79,13 @@ def test_a_live_job_is_not_claimed_by_a_duplicate_message_but_a_dead_ones_is(job
     second = jobs.claim_job(job.pk)
 
     assert second.attempts == 2
-    assert not jobs.still_claimed(first) and jobs.still_claimed(second)  # the first delivery may not commit
+    assert not job_rows.still_claimed(first) and job_rows.still_claimed(second)  # the first delivery may not commit
 
 
 @pytest.mark.django_db
 def test_a_finished_job_keeps_its_first_outcome(job):
-    jobs.finish_job(job.pk, status=Job.Status.SUCCEEDED, result={"task_count": 3})
-    jobs.finish_job(job.pk, status=Job.Status.FAILED, error="database unavailable")
+    job_rows.finish_job(job.pk, status=Job.Status.SUCCEEDED, result={"task_count": 3})
+    job_rows.finish_job(job.pk, status=Job.Status.FAILED, error="database unavailable")
 
     job.refresh_from_db()
     assert (job.status, job.error) == (Job.Status.SUCCEEDED, "")
@@ -92,7 +94,7 @@ def test_a_finished_job_keeps_its_first_outcome(job):
 @pytest.mark.django_db(transaction=True)
 def test_a_recompute_that_could_not_be_queued_is_sent_by_the_next_sweep(text_project, annotator, sent, monkeypatch):
     (task,) = import_texts(text_project, "Great food")
-    monkeypatch.setattr(triggers, "_redis", lambda: (_ for _ in ()).throw(ConnectionError("Redis is down")))
+    monkeypatch.setattr(consensus_due, "_redis", lambda: (_ for _ in ()).throw(ConnectionError("Redis is down")))
 
     assert submit(annotator, task, [sentiment("Positive")]).status_code == 201  # the annotator never notices
 
@@ -101,26 +103,26 @@ def test_a_recompute_that_could_not_be_queued_is_sent_by_the_next_sweep(text_pro
     monkeypatch.undo()
     monkeypatch.setattr(tasks.compute_task_consensus, "delay", lambda task_id: sent.append(("compute_task_consensus", task_id)))
     try:
-        assert reconciliation.requeue_due_consensus() == 1
+        assert reconciliation.requeue_due_consensus(tasks.send_recomputes) == 1
         assert sent == [("compute_task_consensus", task.pk)]
-        assert reconciliation.requeue_due_consensus() == 0  # sent just now: not again before the requeue period
+        assert reconciliation.requeue_due_consensus(tasks.send_recomputes) == 0  # sent just now: not again before the requeue period
     finally:
         # No worker takes the message, so nothing clears its pending mark; left in Redis it would hold back the
         # recompute of a later test's task with the same id (SQLite reuses ids after a flush).
-        triggers.clear_pending(task.pk)
+        consensus_due.clear_pending(task.pk)
 
 
 @pytest.mark.django_db
 def test_a_recompute_clears_the_due_mark_only_if_no_change_arrived_meanwhile(text_project):
     (task,) = import_texts(text_project, "Great food")
-    triggers.annotations_changed(task.pk)
-    read = triggers.current_change(task.pk)
-    triggers.annotations_changed(task.pk)  # a save while the worker computed from `read`
+    consensus_due.record_change(task_id=task.pk)
+    read = consensus_due.current_change(task.pk)
+    consensus_due.record_change(task_id=task.pk)  # a save while the worker computed from `read`
 
-    triggers.consensus_done(task.pk, read)
+    consensus_due.consensus_done(task.pk, read)
     assert ConsensusDue.objects.filter(task=task).exists()
 
-    triggers.consensus_done(task.pk, triggers.current_change(task.pk))
+    consensus_due.consensus_done(task.pk, consensus_due.current_change(task.pk))
     assert not ConsensusDue.objects.filter(task=task).exists()
 
 
@@ -141,12 +143,12 @@ def test_other_errors_are_left_to_the_usual_handling():
 
 @pytest.mark.django_db
 def test_a_prelabel_job_waiting_for_its_chunks_is_resumed_later_and_never_failed_for_attempts(text_project, manager, settings, sent):
-    job = jobs.create_job(kind=Job.Kind.PRELABEL, project=text_project, created_by=manager)
+    job = job_rows.create_job(kind=Job.Kind.PRELABEL, project=text_project, created_by=manager)
     settings.LABELER_PRELABEL_STALL_SECONDS = settings.LABELER_JOB_STALL_SECONDS * 2
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, attempts=settings.LABELER_JOB_MAX_ATTEMPTS,
                                          heartbeat_at=stale(settings))
-    assert reconciliation.reconcile() == {"consensus_requeued": 0, "jobs_resumed": 0, "jobs_failed": 0}
+    assert tasks.reconcile() == {"consensus_requeued": 0, "jobs_resumed": 0, "jobs_failed": 0}
 
     Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=settings.LABELER_PRELABEL_STALL_SECONDS + 1))
-    assert reconciliation.reconcile()["jobs_resumed"] == 1
+    assert tasks.reconcile()["jobs_resumed"] == 1
     assert sent == [("plan_prelabel_job", job.pk)] and jobs.claim_job(job.pk) is not None

@@ -3,8 +3,8 @@ from django.contrib import admin
 
 from projects.admin import ManagedRowsMixin
 
-from . import jobs
-from .models import Job
+from projects import jobs
+from projects.models import Job
 
 
 @admin.register(Job)

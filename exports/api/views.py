@@ -7,7 +7,8 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workers.models import Job
+from projects.api.errors import job_start_status
+from projects.models import Job
 
 from .. import services
 from ..access import get_project_for_export, get_snapshot_for
@@ -98,8 +99,7 @@ class ProjectSnapshotListView(generics.ListAPIView):
             project=project, user=request.user, export_type=params.export_type, filters=params.filters,
             name=params.validated_data.get("name", ""), csv_safe=params.spreadsheet_safe,
         )
-        snapshot.job.refresh_from_db()
-        answer = status.HTTP_503_SERVICE_UNAVAILABLE if snapshot.job.status == Job.Status.FAILED else status.HTTP_202_ACCEPTED
+        answer = job_start_status(snapshot.job)
         return Response(s.SnapshotSerializer(snapshot).data, status=answer, headers={"Location": f"/api/exports/{snapshot.pk}/"})
 
 

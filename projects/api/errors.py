@@ -11,7 +11,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..importing import ImportError_
+from ..imports.readers import ImportError_
+from ..jobs import was_not_queued
 from ..label_config import LabelConfigError, ResultError
 from ..services import AlreadyAnnotated, Conflict, IdempotencyKeyReused, LastManager
 
@@ -24,6 +25,13 @@ DETAIL_ERRORS = (
     (IdempotencyKeyReused, status.HTTP_422_UNPROCESSABLE_ENTITY),
     (Conflict, status.HTTP_409_CONFLICT),
 )
+
+
+def job_start_status(job) -> int:
+    """The one rule for every endpoint that starts a job: 202 once the job's message is with the broker, 503 when
+    the broker refused it (the job failed at once, and its error says why; nothing is left queued)."""
+    job.refresh_from_db(fields=["status", "error", "finished_at"])
+    return status.HTTP_503_SERVICE_UNAVAILABLE if was_not_queued(job) else status.HTTP_202_ACCEPTED
 
 
 def exception_handler(exc, context):

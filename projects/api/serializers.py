@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from ..models import Annotation, Prediction, Project, ProjectMember, Role, Task
-from workers.models import Job
+from projects.models import Job
 
 User = get_user_model()
 

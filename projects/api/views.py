@@ -12,15 +12,14 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, I
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workers import jobs
-from workers.models import Job
-
-from .. import access, queue, services, task_edits, task_import, tokens
+from .. import access, queue, services, task_edits, tokens
 from ..access import MANAGE
-from ..uploads import spool_body
-from ..models import Annotation, Project, ProjectMember, Role, Task
+from ..imports import service as import_service
+from ..imports.uploads import spool_body
+from ..jobs import request_cancel
+from ..models import Annotation, Job, Project, ProjectMember, Role, Task
 from . import serializers as s
-from .errors import GuardedJSONParser
+from .errors import GuardedJSONParser, job_start_status
 from .pagination import is_whole_number, whole_number_param
 
 User = get_user_model()
@@ -178,16 +177,15 @@ class ImportView(APIView):
         allow_duplicate = _boolean_param(request, "allow_duplicate")
         uploads = self._uploads(request)
         try:
-            outcome = task_import.start_import(project=project, user=request.user, uploads=uploads, allow_duplicate=allow_duplicate)
-        except task_import.DuplicateImport as duplicate:
+            outcome = import_service.start_import(project=project, user=request.user, uploads=uploads, allow_duplicate=allow_duplicate)
+        except import_service.DuplicateImport as duplicate:
             return Response({"detail": str(duplicate), "job": duplicate.job.pk}, status=status.HTTP_409_CONFLICT)
         finally:
             for upload in uploads:
                 upload.close()
         location = {"Location": f"/api/jobs/{outcome.job.pk}/"}
         if outcome.counts is None:
-            outcome.job.refresh_from_db()
-            answer = status.HTTP_503_SERVICE_UNAVAILABLE if outcome.job.status == Job.Status.FAILED else status.HTTP_202_ACCEPTED
+            answer = job_start_status(outcome.job)
             return Response(s.JobSerializer(outcome.job).data, status=answer, headers=location)
         return Response(outcome.counts.as_dict(), status=status.HTTP_201_CREATED, headers=location)
 
@@ -430,5 +428,5 @@ class JobDetailView(generics.RetrieveAPIView):
 class JobCancelView(APIView):
     @extend_schema(request=None, responses=s.JobSerializer)
     def post(self, request, pk: int):
-        job = jobs.request_cancel(access.get_job_for(request.user, pk))
+        job = request_cancel(access.get_job_for(request.user, pk))
         return Response(s.JobSerializer(job).data)

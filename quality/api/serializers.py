@@ -1,6 +1,7 @@
 """Shapes of the quality endpoints: project agreement, annotator scores, review decisions."""
 from rest_framework import serializers
 
+from ..consensus import MIN_HISTORY_FOR_WEIGHTS
 from ..models import AnnotatorScore
 
 
@@ -17,8 +18,6 @@ class AnnotatorScoreSerializer(serializers.ModelSerializer):
         ]
 
     def get_few_tasks(self, score: AnnotatorScore) -> bool:
-        from ..consensus import MIN_HISTORY_FOR_WEIGHTS
-
         return score.tasks_done < MIN_HISTORY_FOR_WEIGHTS
 
 

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from projects import access
 from projects.access import MANAGE, REVIEW
+from projects.api.errors import job_start_status
 from projects.api.serializers import JobSerializer, TaskDetailSerializer
 from projects.models import Annotation
 
@@ -36,11 +37,11 @@ class AnnotatorsView(APIView):
 
 
 class ConsensusJobView(APIView):
-    @extend_schema(request=None, responses={202: JobSerializer})
+    @extend_schema(request=None, responses={202: JobSerializer, 503: JobSerializer})
     def post(self, request, pk: int):
         project = access.get_project_for(request.user, pk, roles=MANAGE)
         job = recompute.start_recompute(project=project, user=request.user)
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(JobSerializer(job).data, status=job_start_status(job))
 
 
 def _review_payload(request, task) -> dict:

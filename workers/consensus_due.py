@@ -1,4 +1,4 @@
-"""Ask a worker to recompute a task's consensus after its annotations changed, at most one pending run per task.
+"""The bookkeeping behind a task's consensus recompute: at most one pending run per task, and an outbox row.
 
 The shape is Label Studio's job de-duplication: a burst of saves on one task queues one recompute now, and a save
 while that recompute runs queues exactly one follow-up (the worker clears the pending mark before it reads).
@@ -12,13 +12,11 @@ import uuid
 
 import redis
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from workers.models import ConsensusDue
-from workers.tasks import compute_task_consensus
+from .models import ConsensusDue
 
 logger = logging.getLogger(__name__)
 PENDING_SECONDS = 300  # a lost message blocks a task's fast path at most this long; the reconciliation mends it
@@ -36,56 +34,39 @@ def _redis() -> redis.Redis:
                                 retry=Retry(NoBackoff(), 0))
 
 
-def annotations_changed(task_id: int) -> None:
-    """Called inside the transaction that changed the task's annotations: mark its consensus due, and queue the
-    recompute once that commits."""
+def record_change(*, task_id: int) -> None:
+    """Inside the transaction that changed the task's annotations: its consensus is due from this change on."""
     now = timezone.now()
     ConsensusDue.objects.bulk_create(
         [ConsensusDue(task_id=task_id, change=uuid.uuid4(), changed_at=now, queued_at=now)],
         update_conflicts=True, unique_fields=["task"], update_fields=["change", "changed_at", "queued_at"],
     )
-    transaction.on_commit(lambda: _queue_recompute(task_id))
 
 
-def _queue_recompute(task_id: int) -> None:
-    """After the commit. With Redis down the SET fails at once (or after the 1 s connect timeout when Redis's
-    host does not answer), so the request never reaches the slower publish."""
-    try:
-        if _redis().set(_pending_key(task_id), 1, nx=True, ex=PENDING_SECONDS):
-            _send(task_id)
-    except Exception:  # the annotation is stored; never fail the annotator's request over bookkeeping
-        logger.warning("could not queue the consensus recompute of task %s; the reconciliation will", task_id, exc_info=True)
-        _mark_not_queued([task_id])
+def set_pending(task_id: int) -> bool:
+    """True when no recompute of the task is pending yet (the caller then sends one). Raises when Redis is down:
+    with Redis down the SET fails at once (or after the 1 s connect timeout when Redis's host does not answer),
+    so the request never reaches the slower publish."""
+    return bool(_redis().set(_pending_key(task_id), 1, nx=True, ex=PENDING_SECONDS))
 
 
-def _send(task_id: int) -> None:
-    compute_task_consensus.delay(task_id)
+def set_pending_again(task_ids: list[int]) -> None:
+    """The reconciliation's resend: the pending marks are set anew (the lost message's mark may still be there)."""
+    pipeline = _redis().pipeline(transaction=False)
+    for task_id in task_ids:
+        pipeline.set(_pending_key(task_id), 1, ex=PENDING_SECONDS)
+    pipeline.execute()
 
 
-def _mark_not_queued(task_ids: list[int]) -> None:
+def mark_not_queued(task_ids: list[int]) -> None:
     try:
         ConsensusDue.objects.filter(task_id__in=task_ids).update(queued_at=None)
     except Exception:  # the database is down too: the row's queued_at ages and the reconciliation sends it
         logger.warning("could not mark the consensus of tasks %s as not queued", task_ids, exc_info=True)
 
 
-def requeue(task_ids: list[int]) -> int:
-    """The reconciliation's resend: the pending marks are set anew (the lost message's mark may still be there)
-    and one message per task sent. Answers how many were sent; raises when the broker is down."""
-    if not task_ids:
-        return 0
-    pipeline = _redis().pipeline(transaction=False)
-    for task_id in task_ids:
-        pipeline.set(_pending_key(task_id), 1, ex=PENDING_SECONDS)
-    pipeline.execute()
-    sent = []
-    try:
-        for task_id in task_ids:
-            _send(task_id)
-            sent.append(task_id)
-    finally:
-        ConsensusDue.objects.filter(task_id__in=sent).update(queued_at=timezone.now())
-    return len(sent)
+def mark_queued(task_ids: list[int]) -> None:
+    ConsensusDue.objects.filter(task_id__in=task_ids).update(queued_at=timezone.now())
 
 
 def clear_pending(task_id: int) -> None:

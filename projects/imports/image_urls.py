@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
-from .label_config import LabelConfig, ResultError
+from ..label_config import LabelConfig, ResultError
 
 UPLOAD_URL_PREFIX = "/data/upload/"
 # The object tags whose data field is a URL the page loads (Text holds the text itself).

@@ -14,9 +14,9 @@ from typing import BinaryIO, Iterator
 
 import ijson
 
-from .image_import import IMAGE_EXTENSIONS, extension_of, read_image, read_zip
-from .import_types import ImageUpload, ImportError_, ImportLimits, ParsedTask  # noqa: F401 (the readers' API)
-from .label_config import LabelConfig, ResultError, validate_result, validate_task_data
+from .images import IMAGE_EXTENSIONS, extension_of, read_image, read_zip
+from .types import ImageUpload, ImportError_, ImportLimits, ParsedTask  # noqa: F401 (the readers' API)
+from ..label_config import LabelConfig, ResultError, validate_result, validate_task_data
 
 TABULAR_EXTENSIONS = {".csv": ",", ".tsv": "\t"}
 TASK_FILE_EXTENSIONS = {".json", ".jsonl", ".txt", *TABULAR_EXTENSIONS}

@@ -17,10 +17,10 @@ from PIL import Image, ImageDraw
 from ml.models import ProjectModel
 from projects import services
 from projects.admin_access import grant_manager_admin
-from projects.importing import ParsedTask, parse_json_body, read_tasks
+from projects.imports.readers import ParsedTask, parse_json_body, read_tasks
 from projects.label_config import LabelConfig
 from projects.models import Project, Role
-from projects.task_import import import_limits, write_tasks
+from projects.imports.service import import_limits, write_tasks
 
 SEED = 20261123  # fixed, so every machine gets the same demo texts and images
 TEXT_TASK_COUNT = 300

@@ -14,8 +14,8 @@ from typing import BinaryIO, Callable, ContextManager, Iterator
 
 from PIL import Image
 
-from .import_types import ImageUpload, ImportError_, ImportLimits, ParsedTask
-from .label_config import LabelConfig
+from .types import ImageUpload, ImportError_, ImportLimits, ParsedTask
+from ..label_config import LabelConfig
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 # What Pillow may identify an upload as, whatever its extension: formats browsers can show, nothing exotic.

@@ -19,17 +19,15 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from ml import hooks as ml_hooks
-from workers import jobs
-from workers.models import Job
-
+from .. import events
+from ..jobs import JobCancelled, Progress, start_job, finish_job, still_claimed
+from ..label_config import ResultError
+from ..models import Annotation, Job, Prediction, Project
+from ..predictions import refresh_uncertainty
+from ..services import ImportCounts, project_config
 from .bulk import TaskRow, insert_tasks
 from .image_urls import UPLOAD_URL_PREFIX, ImageUrlPolicy
-from .importing import ImportError_, ImportLimits, ParsedTask, check_supported, read_tasks
-from .label_config import ResultError
-from .models import Annotation, Prediction, Project
-from .predictions import refresh_uncertainty
-from .services import ImportCounts, project_config
+from .readers import ImportError_, ImportLimits, ParsedTask, check_supported, read_tasks
 
 CHUNK_SIZE = 2000
 UPLOAD_PREFIX = "uploads"
@@ -175,8 +173,6 @@ def _parse_all(project: Project, sources: list[Source]) -> Iterator[ParsedTask]:
 
 
 def _queue_import_job(project: Project, user, uploads: list, params: dict, total: int, *, allow_duplicate: bool) -> Job:
-    from workers.tasks import run_import_job
-
     staging = f"{STAGING_PREFIX}/{project.pk}/{uuid.uuid4().hex}"
     files = []
     for upload, described in zip(uploads, params["files"]):
@@ -186,8 +182,7 @@ def _queue_import_job(project: Project, user, uploads: list, params: dict, total
     try:
         with transaction.atomic():
             _lock_project_for_import(project, params["checksum"], allow_duplicate=allow_duplicate)
-            job = jobs.create_job(kind=Job.Kind.IMPORT, project=project, created_by=user, params={**params, "files": files}, total=total)
-            jobs.enqueue(run_import_job, job)
+            job = start_job(kind=Job.Kind.IMPORT, project=project, created_by=user, params={**params, "files": files}, total=total)
     except BaseException:
         _delete_staged(files)
         raise
@@ -213,8 +208,7 @@ def write_tasks(project: Project, parsed: Iterable[ParsedTask], *, on_chunk: Cal
             annotation_count=F("annotation_count") + counts.annotation_count,
             finished_task_count=F("finished_task_count") + finished,
         )
-        # Pre-label the new tasks once they are committed, when the project's model settings say so.
-        transaction.on_commit(lambda: ml_hooks.tasks_imported(project.pk), robust=True)
+        events.tasks_imported.announce(project_id=project.pk)
     except BaseException:
         # The rows roll back with the transaction; the stored images would not.
         for name in stored_files:
@@ -285,39 +279,28 @@ def _store_image(project: Project, parsed: ParsedTask, stored_files: list[str]) 
     parsed.image = None
 
 
-def run_import(job_id: int) -> None:
-    """The body of the import job: re-check and write the staged files, all or nothing."""
-    job = jobs.claim_job(job_id)
-    if job is None:
-        _delete_staged_if_finished(job_id)
-        return
+def run_import(job: Job, progress: Progress) -> None:
+    """The body of the import job (the job is claimed): re-check and write the staged files, all or nothing."""
+    job_id = job.pk
     try:
         with ExitStack() as open_files, transaction.atomic():
             sources = [
                 Source(item["name"], _rewinding(open_files.enter_context(default_storage.open(item["path"], "rb"))))
                 for item in job.params["files"]
             ]
-            counts = write_tasks(job.project, _parse_all(job.project, sources), on_chunk=_progress_reporter(job_id))
-            if not jobs.still_claimed(job):
+            counts = write_tasks(job.project, _parse_all(job.project, sources), on_chunk=progress)
+            if not still_claimed(job):
                 transaction.set_rollback(True)
                 return
-            jobs.finish_job(job_id, status=Job.Status.SUCCEEDED, result=counts.as_dict())
-    except jobs.JobCancelled:
-        jobs.finish_job(job_id, status=Job.Status.CANCELLED)
+            finish_job(job_id, status=Job.Status.SUCCEEDED, result=counts.as_dict())
+    except JobCancelled:
+        finish_job(job_id, status=Job.Status.CANCELLED)
     except ImportError_ as exc:
-        jobs.finish_job(job_id, status=Job.Status.FAILED, error=str(exc))
+        finish_job(job_id, status=Job.Status.FAILED, error=str(exc))
     _delete_staged(job.params["files"])
 
 
-def _progress_reporter(job_id: int) -> Callable[[int], None]:
-    def on_chunk(done: int) -> None:
-        jobs.report_progress(job_id, done)
-        jobs.raise_if_cancelled(job_id)
-
-    return on_chunk
-
-
-def _delete_staged_if_finished(job_id: int) -> None:
+def discard_staged_files(job_id: int) -> None:
     """A job cancelled before it ran (or already done) still leaves no staged files behind."""
     job = Job.objects.filter(pk=job_id).first()
     if job is not None and job.is_finished:

@@ -9,7 +9,7 @@ from typing import BinaryIO
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
 
-from .import_types import ImportError_
+from .types import ImportError_
 
 SPOOL_CHUNK_BYTES = 1024 * 1024
 

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from django.db import connection
 from django.utils import timezone
 
-from .models import Task
+from ..models import Task
 
 TASK_COLUMNS = (
     "id", "project_id", "data", "meta", "created_at", "updated_at", "is_gold", "gold_result",
@@ -54,30 +54,3 @@ def _copy_tasks(project_id: int, rows: list[TaskRow]) -> list[int]:
                     row.annotation_count, row.cancelled_count, row.is_finished,
                 ))
     return ids
-
-
-def update_consensus_columns(rows: list[tuple[int, list, float | None, float | None, str]]) -> None:
-    """Write (task id, result, agreement, confidence, method) for many tasks in one statement. On PostgreSQL the
-    rows travel as one JSON document (jsonb_to_recordset): Django's bulk_update builds a CASE per row and costs
-    20x more, and array parameters are slow to quote."""
-    if not rows:
-        return
-    now = timezone.now()
-    table = Task._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            document = json.dumps([{"id": i, "result": r, "agreement": a, "confidence": c, "method": m} for i, r, a, c, m in rows])
-            cursor.execute(
-                f"""UPDATE {table} AS t SET consensus_result = v.result, agreement = v.agreement,
-                        consensus_confidence = v.confidence, consensus_method = v.method, consensus_at = %s, updated_at = %s
-                    FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, result jsonb, agreement float8, confidence float8, method text)
-                    WHERE t.id = v.id""",
-                [now, now, document],
-            )
-        else:
-            now = connection.ops.adapt_datetimefield_value(now)
-            cursor.executemany(
-                f"""UPDATE {table} SET consensus_result = %s, agreement = %s, consensus_confidence = %s,
-                        consensus_method = %s, consensus_at = %s, updated_at = %s WHERE id = %s""",
-                [(json.dumps(r), a, c, m, now, now, i) for i, r, a, c, m in rows],
-            )
