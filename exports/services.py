@@ -18,7 +18,7 @@ from PIL import Image
 from projects.models import Project
 from projects.services import project_config
 from projects.imports.service import UPLOAD_PREFIX, image_url
-from projects.jobs import JobCancelled, Progress, start_job, finish_job
+from projects.jobs import JobCancelled, Progress, finish_job, start_job
 from projects.models import Job
 
 from .engine import FORMATS, ExportContext, ExportError, ExportFormat, StoredImage

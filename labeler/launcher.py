@@ -105,7 +105,7 @@ def prepare_database() -> list:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labeler.settings")
     django.setup()
-    from projects.management.commands.seed_demo import Command as SeedDemo
+    from ml.management.commands.seed_demo import Command as SeedDemo
 
     call_command("migrate", interactive=False, verbosity=1)
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -198,7 +198,7 @@ def keep_alive(children: dict[str, Child]) -> None:
 
 def print_banner(url: str, accounts: list) -> None:
     """The URL and the demo accounts, once the web app answers."""
-    from projects.management.commands.seed_demo import account_lines
+    from ml.management.commands.seed_demo import account_lines
 
     print(f"\nLabeler is running at {url}  (admin: {url}admin/, API docs: {url}api/docs/)", flush=True)
     print("Demo accounts (username / password):", flush=True)

@@ -9,7 +9,6 @@ from projects import access
 from projects.access import MANAGE
 from projects.api.errors import job_start_status
 from projects.api.serializers import JobSerializer
-from projects.models import Job
 
 from . import services
 from .engines.base import EngineError

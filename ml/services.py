@@ -6,7 +6,7 @@ from django.db.models import Avg, Count, F, Q
 
 from labeler import outbound
 from projects import events as core_events
-from projects.jobs import start_job, finish_job
+from projects.jobs import finish_job, start_job
 from projects.models import Annotation, Job, Project
 
 from . import events

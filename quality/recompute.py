@@ -10,17 +10,15 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from projects.jobs import Progress, start_job, finish_job
+from projects.jobs import Progress, finish_job, start_job
 from projects.models import AggregationMethod, Annotation, Job, Project, ReviewStatus, Task
 from projects.services import ask_for_more_annotations, project_config
 
 from .consensus import controls_of, routing_decision, task_text, update_consensus_columns
 from .engine import (AnnotationRow, CrowdLabels, DawidSkeneFit, TaskConsensus, aggregate_task, agreement_with_consensus,
-                     annotator_quality, choices_agreement_summary, encode_crowd_labels, fit_dawid_skene, majority_vote,
-                     pairwise_agreement, recommended_method, summarize_agreement, vote_counts)
-from .engine.majority import class_prior
-from .engine.outcome import result_item
-from .engine.ties import stable_seed
+                     annotator_quality, choices_agreement_summary, class_prior, encode_crowd_labels, fit_dawid_skene,
+                     majority_vote, pairwise_agreement, recommended_method, result_item, stable_seed,
+                     summarize_agreement, vote_counts)
 from .models import AnnotatorScore
 
 EMPTY_SUMMARY = {"computed_at": None, "method": None, "overall": None, "per_label": {}, "histogram": [], "tasks": 0}

@@ -11,7 +11,7 @@ from django.test import Client
 
 from exports.models import ExportSnapshot
 from projects.admin_access import MANAGERS_GROUP, grant_manager_admin
-from projects.management.commands.seed_demo import DEMO_USERS
+from ml.management.commands.seed_demo import DEMO_USERS
 from projects.models import Project
 from tests.admin_pages import fill_project, finish_snapshot, forbidden_changelists, manager_admin_pages
 

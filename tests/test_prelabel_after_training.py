@@ -7,7 +7,7 @@ import pytest
 from ml.models import ProjectModel
 from ml.services import run_training
 from projects import services
-from projects.management.commands.seed_demo import DEMO_PROJECTS, TEXT_CONFIG as DEMO_TEXT_CONFIG
+from ml.management.commands.seed_demo import DEMO_PROJECTS, TEXT_CONFIG as DEMO_TEXT_CONFIG
 from projects.models import Prediction, Role, Task
 from tests.api_helpers import import_tasks, import_texts, sentiment, submit
 from tests.ml_data import reviews

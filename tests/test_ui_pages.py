@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from frontend.labeling import page_config
-from projects.management.commands.seed_demo import IMAGE_CONFIG as DEMO_IMAGE_CONFIG, TEXT_CONFIG as DEMO_TEXT_CONFIG
+from ml.management.commands.seed_demo import IMAGE_CONFIG as DEMO_IMAGE_CONFIG, TEXT_CONFIG as DEMO_TEXT_CONFIG
 from tests.api_helpers import import_texts, submit
 from tests.conftest import TEXT_CONFIG
 

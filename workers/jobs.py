@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections
 from django.db.models import F, Q
 from django.utils import timezone
 
-from projects.jobs import JOB_DB, NOT_QUEUED, UNFINISHED, finish_job
+from projects.jobs import JOB_DB, UNFINISHED, finish_job
 from projects.models import Job
 
 # A pre-labeling job's plan is claimed again each time its chunks are sent again; its chunks may just be waiting

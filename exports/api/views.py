@@ -8,7 +8,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects.api.errors import job_start_status
-from projects.models import Job
 
 from .. import services
 from ..access import get_project_for_export, get_snapshot_for

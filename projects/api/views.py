@@ -17,7 +17,7 @@ from ..access import MANAGE
 from ..imports import service as import_service
 from ..imports.uploads import spool_body
 from ..jobs import request_cancel
-from ..models import Annotation, Job, Project, ProjectMember, Role, Task
+from ..models import Annotation, Project, ProjectMember, Role, Task
 from . import serializers as s
 from .errors import GuardedJSONParser, job_start_status
 from .pagination import is_whole_number, whole_number_param

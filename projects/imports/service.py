@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from .. import events
-from ..jobs import JobCancelled, Progress, start_job, finish_job, still_claimed
+from ..jobs import JobCancelled, Progress, finish_job, start_job, still_claimed
 from ..label_config import ResultError
 from ..models import Annotation, Job, Prediction, Project
 from ..predictions import refresh_uncertainty

@@ -46,9 +46,10 @@ from .agreement import (AgreementSummary, choices_agreement_summary, fleiss_kapp
 from .annotators import AnnotationRow, AnnotatorQuality, annotator_quality
 from .crowd import CrowdLabels, encode_crowd_labels, encode_multiple_choice, vote_counts
 from .dawid_skene import DawidSkeneFit, fit_dawid_skene
-from .majority import MajorityVote, majority_vote
-from .outcome import TaskConsensus
+from .majority import MajorityVote, class_prior, majority_vote
+from .outcome import TaskConsensus, result_item
 from .task import aggregate_task, aggregate_task_result, agreement_with_consensus
+from .ties import stable_seed
 
 ENOUGH_HISTORY = 20
 
@@ -63,7 +64,7 @@ def recommended_method(labels: CrowdLabels, *, min_labels: int = ENOUGH_HISTORY)
 __all__ = [
     "AgreementSummary", "AnnotationRow", "AnnotatorQuality", "CrowdLabels", "DawidSkeneFit", "MajorityVote",
     "TaskConsensus", "aggregate_task", "aggregate_task_result", "agreement_with_consensus", "annotator_quality",
-    "choices_agreement_summary", "encode_crowd_labels", "encode_multiple_choice", "fit_dawid_skene",
+    "choices_agreement_summary", "class_prior", "encode_crowd_labels", "encode_multiple_choice", "fit_dawid_skene",
     "fleiss_kappa", "krippendorff_alpha_nominal", "majority_vote", "pairwise_agreement", "recommended_method",
-    "specific_agreement", "summarize_agreement", "vote_counts",
+    "result_item", "specific_agreement", "stable_seed", "summarize_agreement", "vote_counts",
 ]
