@@ -3,6 +3,7 @@
 Non-superusers see only the projects they manage, and the rows inside them.
 """
 import json
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
@@ -167,6 +168,9 @@ class ImportForm(forms.Form):
 
 @admin.register(Project)
 class ProjectAdmin(KeepsAManagerMixin, admin.ModelAdmin):
+    # Pages other apps hang under a project (the quality page): (path after <id>/, view(admin_site, request,
+    # project), URL name). Appended by their admin modules, so the core admin imports none of them.
+    project_pages: list[tuple[str, Callable, str]] = []
     form = ProjectForm
     inlines = [MemberInline]
     list_display = ["title", "task_count", "finished_task_count", "progress", "annotation_count", "overlap", "created_at"]
@@ -203,7 +207,7 @@ class ProjectAdmin(KeepsAManagerMixin, admin.ModelAdmin):
     def quality_link(self, project: Project) -> str:
         if not project.pk:
             return "Save the project first."
-        return format_html('<a class="button" href="{}">Agreement and annotators…</a>', reverse("admin:quality_project_quality", args=[project.pk]))
+        return format_html('<a class="button" href="{}">Agreement and annotators…</a>', reverse("admin:projects_project_quality", args=[project.pk]))
 
     @admin.display(description="export")
     def export_link(self, project: Project) -> str:
@@ -236,8 +240,20 @@ class ProjectAdmin(KeepsAManagerMixin, admin.ModelAdmin):
     def get_urls(self):
         extra = [
             path("<int:project_id>/import/", self.admin_site.admin_view(self.import_view), name="projects_project_import"),
+            *(path(f"<int:project_id>/{route}", self.admin_site.admin_view(self._project_page(view)), name=name)
+              for route, view, name in self.project_pages),
         ]
         return extra + super().get_urls()
+
+    def _project_page(self, view: Callable):
+        def page(request, project_id: int):
+            project = managed_projects(request).filter(pk=project_id).first()
+            if project is None:
+                messages.error(request, "No such project among those you manage.")
+                return redirect("admin:projects_project_changelist")
+            return view(self.admin_site, request, project)
+
+        return page
 
     def import_view(self, request, project_id: int):
         project = managed_projects(request).filter(pk=project_id).first()

@@ -8,12 +8,13 @@ from django.urls import reverse
 
 from exports.models import ExportSnapshot
 from exports.selection import ExportFilters
-from exports.services import run_export, start_snapshot
+from exports.services import start_snapshot
 from ml.models import ModelVersion, ProjectModel
 from projects import services
 from projects.models import Project, Role, Task
-from quality.recompute import run_recompute, start_recompute
+from quality.recompute import start_recompute
 from tests.api_helpers import import_tasks, sentiment, span, submit
+from workers.tasks import run_consensus_job, run_export_job
 
 # The admin's own pages of a model; anything else a ModelAdmin adds in get_urls() is a custom view.
 STANDARD_VIEWS = ("changelist", "add", "history", "delete", "change")
@@ -125,7 +126,7 @@ def fill_project(project: Project, manager, annotators: list, *, with_snapshot: 
     for annotator, choice in zip(annotators, ("Positive", "Negative")):
         for task in tasks[:2]:
             assert submit(annotator, task, [sentiment(choice), span(task.data["text"], 0, 4, "PER")]).status_code == 201
-    run_recompute(start_recompute(project=project, user=manager).pk)
+    run_consensus_job(start_recompute(project=project, user=manager).pk)
     model, _ = ProjectModel.objects.get_or_create(project=project, defaults={"engine": "text_classifier", "control": "sentiment"})
     version = ModelVersion.objects.create(
         project=project, engine=model.engine, number=1, version="text_classifier-v1", artifact=b"",
@@ -140,7 +141,7 @@ def fill_project(project: Project, manager, annotators: list, *, with_snapshot: 
 
 
 def finish_snapshot(snapshot: ExportSnapshot) -> ExportSnapshot:
-    run_export(snapshot.job_id)
+    run_export_job(snapshot.job_id)
     snapshot.refresh_from_db()
     assert snapshot.is_ready, snapshot.job.error
     return snapshot

@@ -133,7 +133,7 @@ def test_an_import_starts_pre_labeling_when_the_project_says_so(api, manager, im
 
     job = Job.objects.get(project=image_project, kind=Job.Kind.PRELABEL)
     assert (job.kind, job.params) == ("prelabel", {"only_missing": True})
-    hooks.tasks_imported(image_project.pk + 1000)  # a project without a model: nothing happens
+    hooks.tasks_imported(project_id=image_project.pk + 1000)  # a project without a model: nothing happens
 
 
 def test_the_schema_describes_the_pre_labeling_endpoints(api, manager):
