@@ -10,7 +10,8 @@ from django.utils import timezone
 from projects.label_config import LabelConfig
 from projects.models import AggregationMethod, Annotation, Project, ReviewStatus, Task
 from projects.services import ask_for_more_annotations, project_config
-from quality.engine import TaskConsensus, aggregate_task_result
+from quality.engine import TaskConsensus
+from quality.merging import aggregate_task_result
 
 from .models import AnnotatorScore
 

@@ -14,13 +14,13 @@ from projects.bulk import update_consensus_columns
 from projects.models import AggregationMethod, Annotation, Project, ReviewStatus, Task
 from projects.services import ask_for_more_annotations, project_config
 from workers import jobs
-from quality.engine import (AnnotationRow, CrowdLabels, DawidSkeneFit, TaskConsensus, aggregate_task,
-                               agreement_with_consensus, annotator_quality, choices_agreement_summary,
-                               encode_crowd_labels, fit_dawid_skene, majority_vote, pairwise_agreement,
-                               recommended_method, summarize_agreement, vote_counts)
+from quality.engine import (AnnotationRow, CrowdLabels, DawidSkeneFit, TaskConsensus, annotator_quality,
+                               choices_agreement_summary, encode_crowd_labels, fit_dawid_skene, majority_vote,
+                               pairwise_agreement, recommended_method, summarize_agreement, vote_counts)
 from quality.engine.majority import class_prior
 from quality.engine.outcome import result_item
 from quality.engine.ties import stable_seed
+from quality.merging import aggregate_task, agreement_with_consensus
 from workers.models import Job
 
 from .consensus import controls_of, routing_decision, task_text
