@@ -21,6 +21,10 @@ class Choices(ControlType):
             raise LabelConfigError(f'<Choices name="{name}"> choice="{mode}" must be "single" or "multiple"')
         return {"multiple": mode == "multiple"}
 
+    def required_on_page_by_default(self, control: ControlTag) -> bool:
+        """A classification left blank is almost always a slip of the finger, and an empty result is easy to miss."""
+        return not control.multiple
+
     def validate_value(self, control: ControlTag, value: dict, objects: list[ObjectTag], task_data: dict) -> None:
         check_label_values(control, value.get("choices"), exactly_one=not control.multiple)
 

@@ -7,6 +7,7 @@ class Image(ObjectType):
     tag = "Image"
     kind = "image"
     js_module = "objects/image.js"
+    loads_url = True
     # Annotorious draws and edits the boxes on the labeling page.
     assets = ("frontend/vendor/annotorious/annotorious.css", "frontend/vendor/annotorious/annotorious.js")
 

@@ -92,8 +92,8 @@ def controls_with_keys(config: LabelConfig) -> dict[str, dict]:
 
 
 def required_on_page(control: ControlTag) -> bool:
-    """What the page refuses to submit without: what the config says, else a single-choice <Choices> (a
-    classification left blank is almost always a slip of the finger, and an empty result is easy to miss)."""
+    """What the page refuses to submit without: what the config says, else what the control's type asks for
+    (a single-choice <Choices>: a classification left blank is almost always a slip of the finger)."""
     if control.required is not None:
         return control.required
-    return control.tag == "Choices" and not control.multiple
+    return control_type(control.tag).required_on_page_by_default(control)

@@ -77,6 +77,10 @@ class ControlType:
         """Whether a result item's value says something (for required="true")."""
         return bool(value.get(self.result_type))
 
+    def required_on_page_by_default(self, control: ControlTag) -> bool:
+        """Whether the labeling page refuses a submit without it when the config has no required="..."."""
+        return False
+
     def merge(self, control: dict, annotations: list, options) -> Any:
         """The annotators' items for one task merged (the consensus engine's TaskConsensus), or None when the type
         has no consensus. `control` is the engine's plain form; `options` the engine's MergeOptions."""
@@ -102,6 +106,7 @@ class ObjectType:
     kind: str = ""  # what controls name in their object_kinds, "image"
     js_module: str = ""  # its labeling page module, under frontend/js/
     assets: tuple[str, ...] = ()  # static files (.css, .js) the labeling page loads for it
+    loads_url: bool = False  # its task field is a URL annotators' browsers fetch (checked on import)
 
     def validate_data(self, obj: ObjectTag, value: Any) -> None:
         """Raise ResultError when a task's value for this object is unusable."""
