@@ -4,10 +4,16 @@ The parsed LabelConfig says what the controls are; the XML's document order says
 where the <Header>s sit). Each control says whether the page must refuse a submit without it (`required`).
 Every label and choice gets a key: the config's own `hotkey`, else the next free one of
 DEFAULT_KEYS, so two controls never share a key and every key can be printed beside its button.
+Each control and object names its ES module (`module`, from its registered type) and each object the static files
+it needs (`assets`), so the page loads what the config uses and nothing else.
 """
+from django.templatetags.static import static
 from defusedxml import ElementTree
 
+from projects.control_types import ObjectTag, control_type, object_type
 from projects.label_config import ControlTag, LabelConfig, parse_label_config
+
+JS_ROOT = "frontend/js/"
 
 # Keys the page itself uses; default label keys skip them (a config may still claim them on purpose).
 RESERVED_KEYS = frozenset("sar?[]+-=0")
@@ -23,9 +29,29 @@ def page_config(label_config_xml: str) -> dict:
     config = parse_label_config(label_config_xml)
     return {
         "layout": layout(label_config_xml, config),
-        "objects": {name: {"name": name, "kind": obj.kind, "field": obj.data_field} for name, obj in config.objects.items()},
+        "objects": {name: object_on_page(obj) for name, obj in config.objects.items()},
         "controls": controls_with_keys(config),
     }
+
+
+def object_on_page(obj: ObjectTag) -> dict:
+    known = object_type(obj.tag)
+    return {
+        "name": obj.name, "kind": obj.kind, "field": obj.data_field, "module": static(JS_ROOT + known.js_module),
+        "assets": {
+            "css": [static(path) for path in known.assets if path.endswith(".css")],
+            "js": [static(path) for path in known.assets if path.endswith(".js")],
+        },
+    }
+
+
+def page_assets(page: dict) -> dict[str, list[str]]:
+    """The static files the page's objects need, each once, in config order: what the page's <head> loads."""
+    assets: dict[str, list[str]] = {"css": [], "js": []}
+    for obj in page["objects"].values():
+        for kind, urls in obj["assets"].items():
+            assets[kind].extend(url for url in urls if url not in assets[kind])
+    return assets
 
 
 def layout(label_config_xml: str, config: LabelConfig) -> list[dict]:
@@ -36,7 +62,7 @@ def layout(label_config_xml: str, config: LabelConfig) -> list[dict]:
         name = element.get("name")
         if element.tag == "Header":
             items.append({"kind": "header", "text": element.get("value", "")})
-        elif name in config.objects and element.tag in ("Image", "Text"):
+        elif name in config.objects and object_type(element.tag) is not None:
             items.append({"kind": "object", "name": name})
         elif name in config.controls:
             items.append({"kind": "control", "name": name})
@@ -57,6 +83,7 @@ def controls_with_keys(config: LabelConfig) -> dict[str, dict]:
             "tag": control.tag,
             "type": control.result_type,
             "toName": control.to_name,
+            "module": static(JS_ROOT + control_type(control.tag).js_module),
             "multiple": control.multiple,
             "required": required_on_page(control),
             "values": values,
@@ -65,8 +92,8 @@ def controls_with_keys(config: LabelConfig) -> dict[str, dict]:
 
 
 def required_on_page(control: ControlTag) -> bool:
-    """What the page refuses to submit without: what the config says, else a single-choice <Choices> (a
-    classification left blank is almost always a slip of the finger, and an empty result is easy to miss)."""
+    """What the page refuses to submit without: what the config says, else what the control's type asks for
+    (a single-choice <Choices>: a classification left blank is almost always a slip of the finger)."""
     if control.required is not None:
         return control.required
-    return control.tag == "Choices" and not control.multiple
+    return control_type(control.tag).required_on_page_by_default(control)

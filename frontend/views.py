@@ -14,7 +14,7 @@ from projects.models import ReviewStatus
 from projects.queue import annotator_progress, annotator_progress_in
 from projects.imports.service import UPLOAD_PREFIX
 
-from .labeling import page_config
+from .labeling import page_assets, page_config
 
 
 @login_required
@@ -52,8 +52,7 @@ def label_page(request, project_id: int, task_id: int | None = None):
         "user": request.user.username,
         "userId": request.user.pk,
     }
-    has_image = any(obj["kind"] == "image" for obj in page["config"]["objects"].values())
-    return render(request, "frontend/label.html", {"project": project, "page": page, "has_image": has_image})
+    return render(request, "frontend/label.html", {"project": project, "page": page, "assets": page_assets(page["config"])})
 
 
 class UploadedFileView(APIView):

@@ -94,26 +94,24 @@ def check_port_free(host: str, port: int) -> None:
             raise SystemExit(f"Port {port} on {host} is in use ({exc.strerror}); set PORT to another port.") from None
 
 
-def prepare_database() -> list:
+def prepare_database() -> list[str]:
     """Migrate, collect static files and create the demo data (each step is a no-op when already done).
 
-    Answers the demo accounts for the banner.
+    Answers the demo accounts' lines for the banner.
     """
-    import django
-    from django.core.management import call_command
+    import django  # only once the settings module is named
+    from django.core.management import call_command, load_command_class
     from django.db import connections
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labeler.settings")
     django.setup()
-    from ml.management.commands.seed_demo import Command as SeedDemo
-
     call_command("migrate", interactive=False, verbosity=1)
     call_command("collectstatic", interactive=False, verbosity=0)
-    seed = SeedDemo()
+    seed = load_command_class("ml", "seed_demo")
     call_command(seed)
     connections.close_all()
     sys.stdout.flush()
-    return seed.accounts
+    return seed.account_lines()
 
 
 def start_child(name: str, command: list[str]) -> subprocess.Popen:
@@ -196,13 +194,11 @@ def keep_alive(children: dict[str, Child]) -> None:
         child.keep_alive()
 
 
-def print_banner(url: str, accounts: list) -> None:
+def print_banner(url: str, accounts: list[str]) -> None:
     """The URL and the demo accounts, once the web app answers."""
-    from ml.management.commands.seed_demo import account_lines
-
     print(f"\nLabeler is running at {url}  (admin: {url}admin/, API docs: {url}api/docs/)", flush=True)
     print("Demo accounts (username / password):", flush=True)
-    for line in account_lines(accounts):
+    for line in accounts:
         print(line, flush=True)
     print("Press Ctrl-C to stop.\n", flush=True)
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "axes",
     "projects",
+    "controls",  # registers the control and object types before anything parses a label config
     "workers",
     "quality",
     "ml",

@@ -2,57 +2,19 @@
 
 Pure functions over plain data: no database, so both run in microseconds and are tested directly.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-OBJECT_TAGS = {"Image": "image", "Text": "text"}
-# control tag -> (result type, object kinds it may point at, child tag holding its values)
-CONTROL_TAGS = {
-    "Choices": ("choices", {"image", "text"}, "Choice"),
-    "Labels": ("labels", {"text"}, "Label"),
-    "RectangleLabels": ("rectanglelabels", {"image"}, "Label"),
-    "TextArea": ("textarea", {"image", "text"}, None),
-}
+from .control_types import (ControlTag, ControlType, LabelConfigError, ObjectTag, ObjectType, ResultError,
+                            control_type, is_number, object_type, registered_controls, registered_objects)
+
+__all__ = [
+    "ControlTag", "LabelConfig", "LabelConfigError", "ObjectTag", "ResultError", "check_required_controls",
+    "parse_label_config", "validate_result", "validate_task_data",
+]
 LAYOUT_TAGS = {"View", "Header"}
-# <Choice>/<Label> -> the controls they may sit in; anywhere else they would be silently ignored.
-VALUE_TAGS = {
-    child: tuple(tag for tag, (_, _, owner_child) in CONTROL_TAGS.items() if owner_child == child)
-    for _, _, child in CONTROL_TAGS.values()
-    if child
-}
-SUPPORTED_TAGS = sorted(set(OBJECT_TAGS) | set(CONTROL_TAGS) | LAYOUT_TAGS | set(VALUE_TAGS))
-# Box coordinates are percentages; allow rounding noise from clients that compute them from pixels.
-PERCENT_TOLERANCE = 1e-6
-
-
-class LabelConfigError(ValueError):
-    """The label config is not valid XML or uses something Labeler does not support."""
-
-
-class ResultError(ValueError):
-    """An annotation or prediction result does not fit the project's label config or the task's data."""
-
-
-@dataclass(frozen=True)
-class ObjectTag:
-    name: str
-    kind: str  # "image" or "text"
-    data_field: str  # the task data key named by value="$field"
-
-
-@dataclass(frozen=True)
-class ControlTag:
-    name: str
-    tag: str
-    result_type: str
-    to_name: str
-    values: tuple[str, ...] = ()
-    hotkeys: dict[str, str] = field(default_factory=dict)
-    multiple: bool = False
-    # Label Studio's required="true"/"false"; None when the config does not say (the page then decides).
-    required: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -83,27 +45,39 @@ def parse_label_config(xml: str) -> LabelConfig:
     objects: dict[str, ObjectTag] = {}
     controls: dict[str, ControlTag] = {}
     read_by_controls: set[int] = set()  # ids of the <Choice>/<Label> elements a control has parsed
+    object_types, control_types = registered_objects(), registered_controls()
+    value_tags = _value_tags(control_types)
     for element in root.iter():  # document order: a control comes before its children
-        _check_tag_known(element.tag)
-        if element.tag in OBJECT_TAGS:
-            obj = _parse_object(element)
+        _check_tag_known(element.tag, object_types, control_types, value_tags)
+        if element.tag in object_types:
+            obj = _parse_object(element, object_types[element.tag])
             _check_name_unique(obj.name, objects, controls)
             objects[obj.name] = obj
-        elif element.tag in CONTROL_TAGS:
-            control = _parse_control(element)
+        elif element.tag in control_types:
+            control = _parse_control(element, control_types[element.tag])
             _check_name_unique(control.name, objects, controls)
             controls[control.name] = control
             read_by_controls.update(id(child) for child in element)
-        elif element.tag in VALUE_TAGS and id(element) not in read_by_controls:
-            owners = " or ".join(f"<{owner}>" for owner in VALUE_TAGS[element.tag])
+        elif element.tag in value_tags and id(element) not in read_by_controls:
+            owners = " or ".join(f"<{owner}>" for owner in value_tags[element.tag])
             raise LabelConfigError(f"<{element.tag} value=\"{element.get('value', '')}\"> must be inside {owners}")
     _check_links(objects, controls)
     return LabelConfig(objects=objects, controls=controls)
 
 
-def _check_tag_known(tag: str) -> None:
-    if tag not in SUPPORTED_TAGS:
-        raise LabelConfigError(f"<{tag}> is not supported in label_config (supported: {', '.join(SUPPORTED_TAGS)})")
+def _value_tags(control_types: dict[str, ControlType]) -> dict[str, tuple[str, ...]]:
+    """<Choice>/<Label> -> the controls they may sit in; anywhere else they would be silently ignored."""
+    owners: dict[str, tuple[str, ...]] = {}
+    for tag, known in control_types.items():
+        if known.value_tag:
+            owners[known.value_tag] = (*owners.get(known.value_tag, ()), tag)
+    return owners
+
+
+def _check_tag_known(tag: str, *known_tags) -> None:
+    supported = sorted(LAYOUT_TAGS.union(*known_tags))
+    if tag not in supported:
+        raise LabelConfigError(f"<{tag}> is not supported in label_config (supported: {', '.join(supported)})")
 
 
 def _check_name_unique(name: str, objects: dict, controls: dict) -> None:
@@ -118,22 +92,39 @@ def _required_attribute(element, attribute: str) -> str:
     return value
 
 
-def _parse_object(element) -> ObjectTag:
+def _parse_object(element, known: ObjectType) -> ObjectTag:
     name = _required_attribute(element, "name")
     value = _required_attribute(element, "value")
     if not value.startswith("$") or len(value) < 2:
         raise LabelConfigError(f'<{element.tag} name="{name}"> value must name a task field like "$text", not "{value}"')
-    return ObjectTag(name=name, kind=OBJECT_TAGS[element.tag], data_field=value[1:])
+    return ObjectTag(name=name, kind=known.kind, data_field=value[1:], tag=known.tag)
 
 
-def _parse_control(element) -> ControlTag:
+def _parse_control(element, known: ControlType) -> ControlTag:
     name = _required_attribute(element, "name")
-    to_name = _required_attribute(element, "toName")
-    result_type, _, child_tag = CONTROL_TAGS[element.tag]
+    to_names = _parse_to_names(element, name)
+    values, hotkeys = _parse_values(element, name, known.value_tag)
+    own_attributes = known.parse_attributes(element, name)
+    required = _parse_required(element, name)
+    return ControlTag(name=name, tag=element.tag, result_type=known.result_type, to_names=to_names, values=values,
+                      hotkeys=hotkeys, required=required, **own_attributes)
+
+
+def _parse_to_names(element, name: str) -> tuple[str, ...]:
+    """toName="a,b": a control may label several objects; each is named once."""
+    raw = _required_attribute(element, "toName")
+    to_names = tuple(part.strip() for part in raw.split(","))
+    for part in to_names:
+        if to_names.count(part) > 1:
+            raise LabelConfigError(f'<{element.tag} name="{name}"> toName="{raw}" names "{part}" twice')
+    return to_names
+
+
+def _parse_values(element, name: str, value_tag: str | None) -> tuple[tuple[str, ...], dict[str, str]]:
     values: list[str] = []
     hotkeys: dict[str, str] = {}
     for child in element:
-        if child.tag != child_tag:
+        if child.tag != value_tag:
             raise LabelConfigError(f"<{child.tag}> cannot be inside <{element.tag} name=\"{name}\">")
         value = _required_attribute(child, "value")
         if value in values:
@@ -141,22 +132,9 @@ def _parse_control(element) -> ControlTag:
         values.append(value)
         if child.get("hotkey"):
             hotkeys[value] = child.get("hotkey")
-    if child_tag and not values:
-        raise LabelConfigError(f"<{element.tag} name=\"{name}\"> needs at least one <{child_tag} value=\"...\"/>")
-    choice_mode = element.get("choice", "single")
-    if element.tag == "Choices" and choice_mode not in {"single", "single-radio", "multiple"}:
-        raise LabelConfigError(f'<Choices name="{name}"> choice="{choice_mode}" must be "single" or "multiple"')
-    required = _parse_required(element, name)
-    return ControlTag(
-        name=name,
-        tag=element.tag,
-        result_type=result_type,
-        to_name=to_name,
-        values=tuple(values),
-        hotkeys=hotkeys,
-        multiple=element.tag == "Choices" and choice_mode == "multiple",
-        required=required,
-    )
+    if value_tag and not values:
+        raise LabelConfigError(f"<{element.tag} name=\"{name}\"> needs at least one <{value_tag} value=\"...\"/>")
+    return tuple(values), hotkeys
 
 
 def _parse_required(element, name: str) -> bool | None:
@@ -169,17 +147,25 @@ def _parse_required(element, name: str) -> bool | None:
 
 
 def _check_links(objects: dict[str, ObjectTag], controls: dict[str, ControlTag]) -> None:
+    object_tags = _listed(registered_objects(), "or")
     if not objects:
-        raise LabelConfigError("label_config needs an object to label: <Image> or <Text>")
+        raise LabelConfigError(f"label_config needs an object to label: {object_tags}")
     if not controls:
-        raise LabelConfigError("label_config needs a control: <Choices>, <Labels>, <RectangleLabels> or <TextArea>")
+        raise LabelConfigError(f"label_config needs a control: {_listed(registered_controls(), 'or')}")
     for control in controls.values():
-        target = objects.get(control.to_name)
-        if target is None:
-            raise LabelConfigError(f'<{control.tag} name="{control.name}"> toName="{control.to_name}" names no <Image> or <Text>')
-        allowed = CONTROL_TAGS[control.tag][1]
-        if target.kind not in allowed:
-            raise LabelConfigError(f"<{control.tag}> cannot label <{target.kind.capitalize()} name=\"{target.name}\">")
+        allowed = control_type(control.tag).object_kinds
+        for to_name in control.to_names:
+            target = objects.get(to_name)
+            if target is None:
+                raise LabelConfigError(f'<{control.tag} name="{control.name}"> toName="{to_name}" names no {object_tags}')
+            if target.kind not in allowed:
+                raise LabelConfigError(f"<{control.tag}> cannot label <{target.tag} name=\"{target.name}\">")
+
+
+def _listed(types: dict, last_word: str) -> str:
+    """"<A>, <B> or <C>"."""
+    tags = [f"<{tag}>" for tag in types]
+    return tags[0] if len(tags) == 1 else f"{', '.join(tags[:-1])} {last_word} {tags[-1]}"
 
 
 def validate_task_data(config: LabelConfig, data: dict) -> None:
@@ -188,9 +174,8 @@ def validate_task_data(config: LabelConfig, data: dict) -> None:
         raise ResultError(f"task data must be an object, not {type(data).__name__}")
     for obj in config.objects.values():
         if obj.data_field not in data:
-            raise ResultError(f'task data has no "{obj.data_field}" field, which <{obj.kind.capitalize()} name="{obj.name}"> needs')
-        if not isinstance(data[obj.data_field], str):
-            raise ResultError(f'task data "{obj.data_field}" must be a string (text or an image URL)')
+            raise ResultError(f'task data has no "{obj.data_field}" field, which <{obj.tag} name="{obj.name}"> needs')
+        object_type(obj.tag).validate_data(obj, data[obj.data_field])
 
 
 def validate_result(config: LabelConfig, task_data: dict, result) -> None:
@@ -209,21 +194,18 @@ def check_required_controls(config: LabelConfig, result: list) -> None:
 
     Only the config's explicit word counts here: the labeling page also treats a single-choice <Choices> as
     required by default, but API clients and imports keep Label Studio's rule (required only when it says so)."""
-    answered = {item.get("from_name") for item in result if isinstance(item, dict) and _has_answer(item.get("value"))}
+    answered = {item.get("from_name") for item in result if _has_answer(config, item)}
     for control in config.controls.values():
         if control.required and control.name not in answered:
             raise ResultError(f'{control.name} is required (required="true" in the label config) and has no answer')
 
 
-def _has_answer(value) -> bool:
-    """A result item's value says something: a non-empty choice/label list, or some non-blank text."""
-    if not isinstance(value, dict):
+def _has_answer(config: LabelConfig, item) -> bool:
+    """A result item of one of the config's controls whose value says something, as its control type reads it."""
+    if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
         return False
-    for key in ("choices", "labels", "rectanglelabels"):
-        if value.get(key):
-            return True
-    texts = value.get("text")  # a TextArea's list of lines (a span's "text" is a string, and has labels anyway)
-    return isinstance(texts, list) and any(isinstance(text, str) and text.strip() for text in texts)
+    control = config.controls.get(item.get("from_name")) if isinstance(item.get("from_name"), str) else None
+    return control is not None and control_type(control.tag).has_answer(item["value"])
 
 
 def _validate_item(config: LabelConfig, task_data: dict, item) -> None:
@@ -241,66 +223,7 @@ def _validate_item(config: LabelConfig, task_data: dict, item) -> None:
     value = item.get("value")
     if not isinstance(value, dict):
         raise ResultError("value must be an object")
-    if "score" in item and item["score"] is not None and not _is_number(item["score"]):
+    if "score" in item and item["score"] is not None and not is_number(item["score"]):
         raise ResultError("score must be a number")
-    check = {
-        "choices": _check_choices,
-        "labels": _check_span,
-        "rectanglelabels": _check_box,
-        "textarea": _check_textarea,
-    }[control.result_type]
-    check(control, value, config.objects[control.to_name], task_data)
-
-
-def _check_label_values(control: ControlTag, labels, *, exactly_one: bool) -> None:
-    if not isinstance(labels, list) or not labels or not all(isinstance(label, str) for label in labels):
-        raise ResultError(f"value.{control.result_type} must be a non-empty list of strings")
-    if exactly_one and len(labels) != 1:
-        raise ResultError(f"{control.name} takes a single choice, got {len(labels)}")
-    unknown = [label for label in labels if label not in control.values]
-    if unknown:
-        raise ResultError(f"{unknown[0]!r} is not a label of {control.name} ({', '.join(control.values)})")
-
-
-def _check_choices(control: ControlTag, value: dict, obj: ObjectTag, task_data: dict) -> None:
-    _check_label_values(control, value.get("choices"), exactly_one=not control.multiple)
-
-
-def _check_span(control: ControlTag, value: dict, obj: ObjectTag, task_data: dict) -> None:
-    _check_label_values(control, value.get("labels"), exactly_one=False)
-    start, end = value.get("start"), value.get("end")
-    if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool) or isinstance(end, bool):
-        raise ResultError("value.start and value.end must be integers (character offsets)")
-    text = task_data.get(obj.data_field)
-    if not isinstance(text, str):
-        raise ResultError(f'task data has no text in "{obj.data_field}" for a span')
-    if not 0 <= start < end <= len(text):
-        raise ResultError(f"span [{start}, {end}) is outside the text (length {len(text)})")
-    if "text" in value and value["text"] != text[start:end]:
-        raise ResultError(f"value.text {value['text']!r} does not match the text at [{start}, {end}): {text[start:end]!r}")
-
-
-def _check_box(control: ControlTag, value: dict, obj: ObjectTag, task_data: dict) -> None:
-    _check_label_values(control, value.get("rectanglelabels"), exactly_one=False)
-    coords = {key: value.get(key) for key in ("x", "y", "width", "height")}
-    for key, number in coords.items():
-        if not _is_number(number):
-            raise ResultError(f"value.{key} must be a number (percent of the image)")
-    x, y, width, height = coords["x"], coords["y"], coords["width"], coords["height"]
-    if width <= 0 or height <= 0:
-        raise ResultError("box width and height must be positive")
-    low, high = -PERCENT_TOLERANCE, 100 + PERCENT_TOLERANCE
-    if x < low or y < low or x + width > high or y + height > high:
-        raise ResultError(f"box x={x}, y={y}, width={width}, height={height} is outside the image (0-100%)")
-    if "rotation" in value and not _is_number(value["rotation"]):
-        raise ResultError("value.rotation must be a number of degrees")
-
-
-def _check_textarea(control: ControlTag, value: dict, obj: ObjectTag, task_data: dict) -> None:
-    texts = value.get("text")
-    if not isinstance(texts, list) or not all(isinstance(text, str) for text in texts):
-        raise ResultError("value.text must be a list of strings")
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # not NaN
+    objects = [config.objects[to_name] for to_name in control.to_names]
+    control_type(control.tag).validate_value(control, value, objects, task_data)

@@ -11,7 +11,8 @@ from django.utils import timezone
 from projects.label_config import LabelConfig
 from projects.models import AggregationMethod, Annotation, Project, ReviewStatus, Task
 from projects.services import ask_for_more_annotations, project_config
-from .engine import TaskConsensus, aggregate_task_result
+from .engine import TaskConsensus
+from .merging import aggregate_task_result
 from .models import AnnotatorScore
 
 # Estimates from fewer tasks than this are noise (../shared/CONSENSUS.md): flagged, and not used to weigh votes.

@@ -15,10 +15,10 @@ from projects.models import AggregationMethod, Annotation, Job, Project, ReviewS
 from projects.services import ask_for_more_annotations, project_config
 
 from .consensus import controls_of, routing_decision, task_text, update_consensus_columns
-from .engine import (AnnotationRow, CrowdLabels, DawidSkeneFit, TaskConsensus, aggregate_task, agreement_with_consensus,
-                     annotator_quality, choices_agreement_summary, class_prior, encode_crowd_labels, fit_dawid_skene,
-                     majority_vote, pairwise_agreement, recommended_method, result_item, stable_seed,
-                     summarize_agreement, vote_counts)
+from .engine import (AnnotationRow, CrowdLabels, DawidSkeneFit, TaskConsensus, annotator_quality, choices_agreement_summary,
+                     class_prior, encode_crowd_labels, fit_dawid_skene, majority_vote, pairwise_agreement,
+                     recommended_method, result_item, stable_seed, summarize_agreement, vote_counts)
+from .merging import aggregate_task, agreement_with_consensus
 from .models import AnnotatorScore
 
 EMPTY_SUMMARY = {"computed_at": None, "method": None, "overall": None, "per_label": {}, "histogram": [], "tasks": 0}

@@ -35,14 +35,13 @@ def review_page(request, project_id: int):
         return render(request, "quality/review.html", {"project": project, "task": None})
     objects = project_config(project).objects
     annotations = list(Annotation.objects.filter(task=task, was_cancelled=False).select_related("completed_by").order_by("id"))
-    image_url = next((task.data.get(o.data_field) for o in objects.values() if o.kind == "image"), None)
     columns = [
         {"key": str(n), "title": f"{a.completed_by.username if a.completed_by else 'imported'}", "annotation": a.pk, **describe(a.result, task.data, objects)}
         for n, a in enumerate(annotations, start=1)
     ]
     consensus = describe(task.consensus_result, task.data, objects) if task.consensus_result is not None else None
     context = {
-        "project": project, "task": task, "columns": columns, "consensus": consensus, "image_url": image_url,
+        "project": project, "task": task, "columns": columns, "consensus": consensus,
         "consensus_json": json.dumps(task.consensus_result or [], indent=1),
     }
     return render(request, "quality/review.html", context)

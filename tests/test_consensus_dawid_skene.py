@@ -3,10 +3,11 @@ gold clamping, shrinkage, tie-breaking and the compact label encoding. No databa
 import numpy as np
 import pytest
 
-from quality.engine import (CrowdLabels, aggregate_task, encode_crowd_labels, encode_multiple_choice,
-                               fit_dawid_skene, majority_vote, recommended_method)
+from quality.engine import (CrowdLabels, encode_crowd_labels, encode_multiple_choice, fit_dawid_skene, majority_vote,
+                               recommended_method)
 from quality.engine.synthetic import macro_f1, simulate_crowd
 from quality.engine.ties import BROKEN_BY_PREFERENCE, BROKEN_BY_SEED, NO_TIE
+from quality.merging import aggregate_task
 
 CROWD_KINDS = ["honest"] * 4 + ["spammer"] * 2 + ["biased"]  # 7 annotators: 2 spammers, 1 biased
 

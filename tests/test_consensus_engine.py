@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from quality.engine import (AnnotationRow, aggregate_task, aggregate_task_result, agreement_with_consensus,
-                               annotator_quality, choices_agreement_summary, encode_crowd_labels, fleiss_kappa,
-                               krippendorff_alpha_nominal, pairwise_agreement, specific_agreement,
+from quality.engine import (AnnotationRow, annotator_quality, choices_agreement_summary, encode_crowd_labels,
+                               fleiss_kappa, krippendorff_alpha_nominal, pairwise_agreement, specific_agreement,
                                summarize_agreement)
 from quality.engine.boxes import iou_matrix
+from quality.merging import aggregate_task, aggregate_task_result, agreement_with_consensus
 
 SENTIMENT = {"name": "sentiment", "to_name": "text", "type": "choices", "multiple": False,
              "values": ["Positive", "Negative", "Neutral"]}

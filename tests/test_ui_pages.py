@@ -53,9 +53,14 @@ def test_layout_keeps_document_order_with_headers():
         {"kind": "object", "name": "image"},
         {"kind": "control", "name": "objects"},
     ]
-    assert config["objects"]["image"] == {"name": "image", "kind": "image", "field": "image"}
+    assert config["objects"]["image"] == {
+        "name": "image", "kind": "image", "field": "image", "module": "/static/frontend/js/objects/image.js",
+        "assets": {"css": ["/static/frontend/vendor/annotorious/annotorious.css"],
+                   "js": ["/static/frontend/vendor/annotorious/annotorious.js"]},
+    }
     control = config["controls"]["objects"]
     assert (control["type"], control["toName"], control["multiple"]) == ("rectanglelabels", "image", False)
+    assert control["module"] == "/static/frontend/js/controls/rectanglelabels.js"
     assert [entry["colour"] for entry in control["values"]] == ["#2563eb", "#dc2626"]
 
 

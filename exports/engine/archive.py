@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from .context import ExportContext, StoredImage
 from .json_tasks import dumps
-from .results import Box, boxes_of
+from .results import Box, regions_of
 
 SPOOL_BYTES = 8 * 1024 * 1024  # side files (referenced URLs, COCO's sections) spill to disk past this
 
@@ -136,7 +136,7 @@ def task_images(tasks: Iterable[dict], context: ExportContext) -> Iterator[TaskI
             continue
         url = str(task["data"].get(field) or "")
         stored = context.stored_image(url)
-        boxes = [box for annotation in task["annotations"] for box in boxes_of(annotation, control)]
+        boxes = [box for annotation in task["annotations"] for box in regions_of(annotation, control)]
         width, height, depth = _image_size(boxes, task.get("meta") or {}, stored)
         name = stored.name if stored else _referenced_name(task["id"], url)
         yield TaskImage(task["id"], url, name, stored, width, height, depth, boxes)

@@ -10,7 +10,7 @@ from bisect import bisect_left, bisect_right
 from typing import Iterable, Iterator
 
 from .context import ExportContext
-from .results import Span, spans_of
+from .results import Span, regions_of
 
 TOKEN = re.compile(r"\S+")
 DOCSTART = b"-DOCSTART- -X- -X- O\n\n"
@@ -23,7 +23,7 @@ def write_conll(tasks: Iterable[dict], context: ExportContext) -> Iterator[bytes
     for task in tasks:
         text = str(task["data"].get(field) or "")
         for annotation in task["annotations"]:
-            tokens, tags = tag_tokens(text, spans_of(annotation, control), context)
+            tokens, tags = tag_tokens(text, regions_of(annotation, control), context)
             if tokens:
                 context.counts["documents"] += 1
                 yield "".join(f"{token} -X- _ {tag}\n" for token, tag in zip(tokens, tags)).encode() + b"\n"

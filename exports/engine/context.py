@@ -3,13 +3,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
+from projects.control_types import control_type
 from projects.label_config import ControlTag, LabelConfig
 
 
-# What a format needs -> (the control's result type, how to name it to a user).
+# What a format needs (the region kind a control type yields) -> how to name it to a user.
 NEEDS = {
-    "boxes": ("rectanglelabels", "boxes (a <RectangleLabels> control over an <Image>)"),
-    "spans": ("labels", "text spans (a <Labels> control over a <Text>)"),
+    "boxes": "boxes (a <RectangleLabels> control over an <Image>)",
+    "spans": "text spans (a <Labels> control over a <Text>)",
 }
 
 
@@ -38,27 +39,30 @@ class ExportContext:
     # Filled by the writers as they go: tasks, labelings, boxes, images included and referenced...
     counts: Counter = field(default_factory=Counter)
 
-    def controls_of(self, result_type: str) -> list[ControlTag]:
-        return [control for control in self.config.controls.values() if control.result_type == result_type]
+    def controls_with_regions(self, region_kind: str) -> list[ControlTag]:
+        """The controls whose type yields this kind of region ("boxes", "spans"), in config order."""
+        return [control for control in self.config.controls.values()
+                if control_type(control.tag).region_kind == region_kind]
 
     def box_control(self) -> ControlTag:
-        """The first <RectangleLabels>: the one COCO, YOLO and VOC describe."""
+        """The first control yielding boxes (a <RectangleLabels>): the one COCO, YOLO and VOC describe."""
         return self._first("boxes")
 
     def span_control(self) -> ControlTag:
-        """The first <Labels>: the one CoNLL describes."""
+        """The first control yielding spans (a <Labels>): the one CoNLL describes."""
         return self._first("spans")
 
     def data_field(self, control: ControlTag) -> str:
-        return self.config.objects[control.to_name].data_field
+        """The task field of the control's (first) object."""
+        return self.config.objects[control.to_names[0]].data_field
 
     def check_fits(self, format_name: str, needs: str | None) -> None:
         """Raise ExportError when the label config has nothing the format could hold."""
-        if needs and not self.controls_of(NEEDS[needs][0]):
-            raise ExportError(f"{format_name} exports {NEEDS[needs][1]}, and this project's label config has none")
+        if needs and not self.controls_with_regions(needs):
+            raise ExportError(f"{format_name} exports {NEEDS[needs]}, and this project's label config has none")
 
     def _first(self, needs: str) -> ControlTag:
-        controls = self.controls_of(NEEDS[needs][0])
+        controls = self.controls_with_regions(needs)
         if not controls:
-            raise ExportError(f"the project's label config has no {NEEDS[needs][1]}")
+            raise ExportError(f"the project's label config has no {NEEDS[needs]}")
         return controls[0]

@@ -1,6 +1,10 @@
-"""Reading result items (Label Studio's regions) out of a task record's annotations: boxes, spans, values."""
+"""Reading result items (Label Studio's regions) out of a task record's annotations: boxes, spans, values.
+
+What a control's items mean is its registered type's business (projects.control_types): the type yields the
+regions (Box, Span, defined here for the formats' writers) and the table value."""
 from typing import NamedTuple
 
+from projects.control_types import control_type
 from projects.label_config import ControlTag
 
 
@@ -51,36 +55,14 @@ def items_of(annotation: dict, control: ControlTag) -> list[dict]:
     ]
 
 
-def boxes_of(annotation: dict, control: ControlTag) -> list[Box]:
-    """Every box of the control in one annotation; a box with several labels counts once per label."""
-    boxes = []
-    for item in items_of(annotation, control):
-        value = item["value"]
-        for label in value.get("rectanglelabels") or []:
-            boxes.append(Box.from_percent(
-                label, value["x"], value["y"], value["width"], value["height"], item.get("original_width"), item.get("original_height"),
-            ))
-    return boxes
-
-
-def spans_of(annotation: dict, control: ControlTag) -> list[Span]:
-    return [
-        Span(label, item["value"]["start"], item["value"]["end"])
-        for item in items_of(annotation, control)
-        for label in (item["value"].get("labels") or [])[:1]  # a token gets one tag; the first label is it
-    ]
+def regions_of(annotation: dict, control: ControlTag) -> list:
+    """Every region (Box, Span) of the control in one annotation, as its type reads them."""
+    return control_type(control.tag).regions(control, items_of(annotation, control))
 
 
 def control_value(annotation: dict, control: ControlTag):
-    """The control's answer in one annotation, in the flattest shape that keeps it whole."""
-    items = list(items_of(annotation, control))
+    """The control's answer in one annotation, in the flattest shape that keeps it whole (its type decides)."""
+    items = items_of(annotation, control)
     if not items:
         return None
-    if control.result_type == "choices":
-        choices = [choice for item in items for choice in item["value"].get("choices") or []]
-        return choices if control.multiple else (choices[0] if choices else None)
-    if control.result_type == "textarea":
-        texts = [text for item in items for text in item["value"].get("text") or []]
-        return texts[0] if len(texts) == 1 else texts
-    # Regions (spans, boxes): their value objects, each with its labels.
-    return [item["value"] for item in items]
+    return control_type(control.tag).table_value(control, items)

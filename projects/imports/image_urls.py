@@ -12,11 +12,10 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
+from ..control_types import object_type
 from ..label_config import LabelConfig, ResultError
 
 UPLOAD_URL_PREFIX = "/data/upload/"
-# The object tags whose data field is a URL the page loads (Text holds the text itself).
-URL_OBJECT_KINDS = ("image",)
 _UNSAFE_CHARACTERS = re.compile(r"[\x00-\x20\x7f\\]")
 
 
@@ -33,7 +32,8 @@ class ImageUrlPolicy:
         """Raise ResultError naming the field whose URL this project may not load."""
         for obj in config.objects.values():
             url = data.get(obj.data_field)
-            if obj.kind in URL_OBJECT_KINDS and isinstance(url, str) and not self.allows(url):
+            # Only objects whose type loads its field as a URL (Image; Text holds the text itself).
+            if object_type(obj.tag).loads_url and isinstance(url, str) and not self.allows(url):
                 raise ResultError(
                     f'"{obj.data_field}" names {_shown(url)}, which this project may not load: use an image '
                     f"uploaded into it ({UPLOAD_URL_PREFIX}{self.project_id}/...){self._prefixes_hint()}"

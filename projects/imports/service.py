@@ -102,7 +102,7 @@ def start_import(*, project: Project, user, uploads: list, allow_duplicate: bool
 
 
 def sha256_of(upload) -> str:
-    """The upload's sha256: computed while it streamed in (projects.uploads), else read once more now."""
+    """The upload's sha256: computed while it streamed in (projects.imports.uploads), else read once more now."""
     known = getattr(upload, "sha256", "")
     if known:
         return known

@@ -2,13 +2,17 @@
 numpy arrays in, plain data out; no Django, no database.
 
 Per task (after each submission, or in a project sweep)
-    aggregate_task(control, annotations, *, method="majority"|"dawid_skene", reliability=None, class_prior=None,
-                   iou_threshold=0.5, min_votes=None, box_fusion="median", task_key=None, text=None) -> TaskConsensus
-        control = {"name", "to_name", "type": "choices"|"labels"|"rectanglelabels"|"textarea", "multiple", "values"}
+    merge_control(control, annotations, merge, *, task_key=None, **options) -> TaskConsensus | None
+        control = {"name", "to_name", "type", "multiple", "values"}
         annotations = [(annotator_id, this control's result items)]
-    aggregate_task_result(controls, annotations_by_author, *, method, reliability_by_control=None,
-                          class_prior_by_control=None, task_key=None, text=None, **options) -> TaskConsensus
-    agreement_with_consensus(control, items, consensus_items) -> float | None
+        merge(control, annotations, MergeOptions) = the control type's own merge (quality.merging finds it in the
+        registry of control types), calling aggregate_single_choice / aggregate_multiple_choice / aggregate_text
+        (choices.py), aggregate_boxes (boxes.py) or aggregate_spans (spans.py)
+    MergeOptions(seed, method="majority"|"dawid_skene", reliability=None, class_prior=None, iou_threshold=0.5,
+                 min_votes=None, box_fusion="median", text=None)
+    merge_result(controls, annotations_by_author, merge, *, reliability_by_control=None,
+                 class_prior_by_control=None, task_key=None, **options) -> TaskConsensus
+    combine_controls({name: TaskConsensus}, annotator_count=n) -> TaskConsensus
     TaskConsensus: result (Label Studio items, ids derived from task_key), agreement (None below two
         annotators), confidence, method, details (votes, ties and how they broke, box/span counts, per_label).
 
@@ -17,7 +21,7 @@ Per project, choices (CrowdLabels: arrays task, annotator, label; one row per la
     labels.encode_gold({task_id: class_name}) -> (task indices, class indices), the `gold` of fit_dawid_skene
     fit_dawid_skene(labels, *, gold=None, pseudo_count=1.0, one_coin_strength=None, max_iter=100, tol=1e-6)
         -> DawidSkeneFit (posterior, label, confidence, class_prior, confusion, reliability, iterations, converged;
-           confusion_by_annotator() / reliability_by_annotator() feed aggregate_task's `reliability`)
+           confusion_by_annotator() / reliability_by_annotator() feed MergeOptions' `reliability`)
     majority_vote(labels, *, weights=None, tie_break="prior"|"seeded", posterior=None) -> MajorityVote
     recommended_method(labels) -> "dawid_skene" once annotators have enough history, else "majority"
 
@@ -48,7 +52,7 @@ from .crowd import CrowdLabels, encode_crowd_labels, encode_multiple_choice, vot
 from .dawid_skene import DawidSkeneFit, fit_dawid_skene
 from .majority import MajorityVote, class_prior, majority_vote
 from .outcome import TaskConsensus, result_item
-from .task import aggregate_task, aggregate_task_result, agreement_with_consensus
+from .task import MergeControl, MergeOptions, combine_controls, merge_control, merge_result
 from .ties import stable_seed
 
 ENOUGH_HISTORY = 20
@@ -63,8 +67,8 @@ def recommended_method(labels: CrowdLabels, *, min_labels: int = ENOUGH_HISTORY)
 
 __all__ = [
     "AgreementSummary", "AnnotationRow", "AnnotatorQuality", "CrowdLabels", "DawidSkeneFit", "MajorityVote",
-    "TaskConsensus", "aggregate_task", "aggregate_task_result", "agreement_with_consensus", "annotator_quality",
-    "choices_agreement_summary", "class_prior", "encode_crowd_labels", "encode_multiple_choice", "fit_dawid_skene",
-    "fleiss_kappa", "krippendorff_alpha_nominal", "majority_vote", "pairwise_agreement", "recommended_method",
-    "result_item", "specific_agreement", "stable_seed", "summarize_agreement", "vote_counts",
+    "MergeControl", "MergeOptions", "TaskConsensus", "annotator_quality", "choices_agreement_summary", "class_prior",
+    "combine_controls", "encode_crowd_labels", "encode_multiple_choice", "fit_dawid_skene", "fleiss_kappa",
+    "krippendorff_alpha_nominal", "majority_vote", "merge_control", "merge_result", "pairwise_agreement",
+    "recommended_method", "result_item", "specific_agreement", "stable_seed", "summarize_agreement", "vote_counts",
 ]

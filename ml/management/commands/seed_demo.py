@@ -312,8 +312,11 @@ class Command(BaseCommand):
             verb = "created" if created else "kept   "
             self.stdout.write(f"  {verb} project {project.pk} {project.title!r} ({project.task_count} tasks)")
         self.stdout.write("Demo accounts (username / password):")
-        for line in account_lines(self.accounts):
+        for line in self.account_lines():
             self.stdout.write(line)
+
+    def account_lines(self) -> list[str]:
+        return account_lines(self.accounts)
 
 
 def account_lines(accounts: list[AccountReport]) -> list[str]:

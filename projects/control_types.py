@@ -1,0 +1,209 @@
+"""The registry of control and object tags: what the server knows about each tag type, one subclass per type.
+
+Pure: no Django models. The types themselves live one module each in the `controls` app, which registers them
+when Django starts; this module only says what a type must tell and finds a type by its tag or result type.
+"""
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+
+class LabelConfigError(ValueError):
+    """The label config is not valid XML or uses something Labeler does not support."""
+
+
+class ResultError(ValueError):
+    """An annotation or prediction result does not fit the project's label config or the task's data."""
+
+
+@dataclass(frozen=True)
+class ObjectTag:
+    name: str
+    kind: str  # the object type's kind: "image", "text"...
+    data_field: str  # the task data key named by value="$field"
+    tag: str  # the XML tag, "Image"
+
+
+@dataclass(frozen=True)
+class ControlTag:
+    name: str
+    tag: str
+    result_type: str
+    to_names: tuple[str, ...]  # the objects named by toName="a,b", in that order
+    values: tuple[str, ...] = ()
+    hotkeys: dict[str, str] = field(default_factory=dict)
+    multiple: bool = False
+    # Label Studio's required="true"/"false"; None when the config does not say (the page then decides).
+    required: bool | None = None
+    # Attributes only this control's type reads (say a rating's maxRating), parsed by the type.
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def to_name(self) -> str:
+        """toName as Label Studio's result items carry it: the object names joined by commas."""
+        return ",".join(self.to_names)
+
+
+class ReviewPiece(NamedTuple):
+    """One thing the review page draws for a result item: `kind` picks the template's piece.
+
+    "answers": `data` is a list of strings shown as chips beside the control named by `target`.
+    "spans": `data` is {"start", "end", "labels"}, highlighted in the text object `target`.
+    "boxes": `data` is {"x", "y", "width", "height", "label"} in percent, drawn over the image object `target`."""
+
+    kind: str
+    target: str
+    data: Any
+
+
+class ControlType:
+    """Everything the server knows about one control tag. Subclass it in a module of the `controls` app."""
+
+    tag: str = ""  # the XML tag, "Choices"
+    result_type: str = ""  # the result items' "type", "choices"
+    object_kinds: frozenset[str] = frozenset()  # kinds of object it may point at
+    value_tag: str | None = None  # the child tag listing its values ("Choice"), None when it has none
+    js_module: str = ""  # its labeling page module, under frontend/js/
+    region_kind: str | None = None  # "boxes" or "spans" when export formats of regions read it
+
+    def parse_attributes(self, element, name: str) -> dict[str, Any]:
+        """Extra ControlTag fields (`multiple`, `options`) read from the tag's own attributes."""
+        return {}
+
+    def validate_value(self, control: ControlTag, value: dict, objects: Sequence[ObjectTag], task_data: dict) -> None:
+        """Raise ResultError when one result item's value does not fit the control or the task's data."""
+
+    def has_answer(self, value: dict) -> bool:
+        """Whether a result item's value says something (for required="true")."""
+        return bool(value.get(self.result_type))
+
+    def required_on_page_by_default(self, control: ControlTag) -> bool:
+        """Whether the labeling page refuses a submit without it when the config has no required="..."."""
+        return False
+
+    def merge(self, control: dict, annotations: list, options) -> Any:
+        """The annotators' items for one task merged (the consensus engine's TaskConsensus), or None when the type
+        has no consensus. `control` is the engine's plain form; `options` the engine's MergeOptions."""
+        return None
+
+    def review_pieces(self, item: dict) -> list[ReviewPiece]:
+        """What the review page shows for one of its result items."""
+        return []
+
+    def table_value(self, control: ControlTag, items: list[dict]) -> Any:
+        """The control's answer in one annotation for JSON_MIN and CSV, in the flattest shape that keeps it whole."""
+        return [item["value"] for item in items]
+
+    def regions(self, control: ControlTag, items: list[dict]) -> list:
+        """The boxes or spans of one annotation's items, for the formats of `region_kind`."""
+        return []
+
+
+class ObjectType:
+    """Everything the server knows about one object tag (what is labeled)."""
+
+    tag: str = ""  # the XML tag, "Image"
+    kind: str = ""  # what controls name in their object_kinds, "image"
+    js_module: str = ""  # its labeling page module, under frontend/js/
+    assets: tuple[str, ...] = ()  # static files (.css, .js) the labeling page loads for it
+    loads_url: bool = False  # its task field is a URL annotators' browsers fetch (checked on import)
+
+    def validate_data(self, obj: ObjectTag, value: Any) -> None:
+        """Raise ResultError when a task's value for this object is unusable."""
+        if not isinstance(value, str):
+            raise ResultError(f'task data "{obj.data_field}" must be a string (text or an image URL)')
+
+    def review_display(self, obj: ObjectTag, task_data: dict, pieces: list[ReviewPiece]) -> dict | None:
+        """What the review page shows for the object with the pieces pointing at it; its "kind" picks the
+        template's piece ("text": segments, "image": url and boxes). None shows nothing."""
+        return None
+
+
+_CONTROLS: dict[str, ControlType] = {}
+_OBJECTS: dict[str, ObjectType] = {}
+
+
+def register_control(control_class: type[ControlType]) -> type[ControlType]:
+    """Class decorator: make the control type known by its tag and result type."""
+    _refuse_duplicate(control_class.tag, _CONTROLS, _OBJECTS)
+    if any(known.result_type == control_class.result_type for known in _CONTROLS.values()):
+        raise ValueError(f"result type {control_class.result_type!r} is registered twice")
+    _CONTROLS[control_class.tag] = control_class()
+    return control_class
+
+
+def register_object(object_class: type[ObjectType]) -> type[ObjectType]:
+    """Class decorator: make the object type known by its tag."""
+    _refuse_duplicate(object_class.tag, _OBJECTS, _CONTROLS)
+    _OBJECTS[object_class.tag] = object_class()
+    return object_class
+
+
+def unregister(tag: str) -> None:
+    """Forget a control or object type (tests that register a throwaway one)."""
+    _CONTROLS.pop(tag, None)
+    _OBJECTS.pop(tag, None)
+
+
+def _refuse_duplicate(tag: str, same: Mapping, other: Mapping) -> None:
+    if not tag:
+        raise ValueError("a registered type needs its tag")
+    if tag in same or tag in other:
+        raise ValueError(f"<{tag}> is registered twice")
+
+
+def control_type(tag: str) -> ControlType | None:
+    return _CONTROLS.get(tag)
+
+
+def control_type_for_result(result_type: Any) -> ControlType | None:
+    """The type whose result items carry this "type" (case-insensitive, as the result validation reads it)."""
+    if not isinstance(result_type, str):
+        return None
+    wanted = result_type.lower()
+    return next((known for known in _CONTROLS.values() if known.result_type == wanted), None)
+
+
+def object_type(tag: str) -> ObjectType | None:
+    return _OBJECTS.get(tag)
+
+
+def registered_controls() -> dict[str, ControlType]:
+    """Every control type by tag, in tag order."""
+    _refuse_empty()
+    return dict(sorted(_CONTROLS.items()))
+
+
+def registered_objects() -> dict[str, ObjectType]:
+    """Every object type by tag, in tag order."""
+    _refuse_empty()
+    return dict(sorted(_OBJECTS.items()))
+
+
+def _refuse_empty() -> None:
+    # An empty registry means Django has not loaded the controls app; every config would read as unsupported.
+    if not _CONTROLS or not _OBJECTS:
+        raise RuntimeError("no control or object types are registered: is 'controls' in INSTALLED_APPS?")
+
+
+# Helpers the control types share.
+
+def check_label_values(control: ControlTag, labels: Any, *, exactly_one: bool) -> None:
+    """A non-empty list of the control's own values (exactly one when `exactly_one`)."""
+    if not isinstance(labels, list) or not labels or not all(isinstance(label, str) for label in labels):
+        raise ResultError(f"value.{control.result_type} must be a non-empty list of strings")
+    if exactly_one and len(labels) != 1:
+        raise ResultError(f"{control.name} takes a single choice, got {len(labels)}")
+    unknown = [label for label in labels if label not in control.values]
+    if unknown:
+        raise ResultError(f"{unknown[0]!r} is not a label of {control.name} ({', '.join(control.values)})")
+
+
+def item_value(item: dict) -> dict:
+    """A result item's value, or {} when it has none fit to read."""
+    value = item.get("value")
+    return value if isinstance(value, dict) else {}
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # not NaN
