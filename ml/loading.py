@@ -30,7 +30,7 @@ def target_for(model: ProjectModel, label_config: str) -> Target | None:
     config = parse_label_config(label_config)
     if model.engine in TEXT_ENGINES:
         target = pick_target(config, RESULT_TYPES[model.engine], model.control)
-        if config.objects[target.to_name].kind != "text":
+        if config.objects[config.controls[target.control].to_names[0]].kind != "text":
             raise EngineError(f'the {TEXT_ENGINES[model.engine]} needs a <Choices> on a <Text>; "{target.control}" labels an image')
         return target
     return pick_target(config, RESULT_TYPES[model.engine], model.control)

@@ -16,9 +16,9 @@ from projects.services import ask_for_more_annotations, project_config
 
 from .consensus import controls_of, routing_decision, task_text, update_consensus_columns
 from .engine import (AnnotationRow, CrowdLabels, DawidSkeneFit, TaskConsensus, annotator_quality, choices_agreement_summary,
-                     class_prior, encode_crowd_labels, fit_dawid_skene, majority_vote, pairwise_agreement,
+                     class_prior, encode_crowd_labels, fit_dawid_skene, majority_vote, merge_control, pairwise_agreement,
                      recommended_method, result_item, stable_seed, summarize_agreement, vote_counts)
-from .merging import aggregate_task, agreement_with_consensus
+from .merging import agreement_with_consensus, merge_by_type
 from .models import AnnotatorScore
 
 EMPTY_SUMMARY = {"computed_at": None, "method": None, "overall": None, "per_label": {}, "histogram": [], "tasks": 0}
@@ -239,7 +239,10 @@ def merge_task(project: Project, config, controls: list[dict], task: Task, annot
                 items.append(result_item(control, "choices", {"choices": [value]}, seed=seed, index=0))
         else:
             own = [(a["completed_by_id"], [i for i in a["result"] or [] if i.get("from_name") == control["name"]]) for a in annotations]
-            outcome = aggregate_task(control, own, task_key=task.pk, text=text, iou_threshold=project.iou_threshold, box_fusion=project.box_fusion)
+            outcome = merge_control(control, own, merge_by_type, task_key=task.pk, text=text,
+                                    iou_threshold=project.iou_threshold, box_fusion=project.box_fusion)
+            if outcome is None:  # a control type without a consensus (a free-form field, say)
+                continue
             items.extend(outcome.result)
             confidence, agreement = outcome.confidence, outcome.agreement
             per_label.append(outcome.details.get("per_label", {}))

@@ -66,7 +66,7 @@ def pick_target(config: LabelConfig, result_types: set[str], control: str = "") 
         named = f'control "{control}" is not' if control else "no control is"
         raise EngineError(f"{named} of type {wanted} in the label config")
     chosen = fitting[0]
-    obj = config.objects[chosen.to_name]
+    obj = config.objects[chosen.to_names[0]]  # the first object named: a model reads one input
     return Target(
         control=chosen.name, to_name=chosen.to_name, data_field=obj.data_field, result_type=chosen.result_type,
         labels=chosen.values, multiple=chosen.multiple,
