@@ -5,6 +5,7 @@ they stay exact under concurrent submissions and cost nothing to read.
 """
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -65,6 +66,11 @@ def _unknown_settings(values: dict) -> None:
 
 
 @transaction.atomic
+def create_user(*, username: str, password: str, **fields):
+    """A new account with a hashed password (checked by the caller against the password validators)."""
+    return get_user_model().objects.create_user(username=username, password=password, **fields)
+
+
 def create_project(*, creator, title: str, label_config: str, **settings) -> Project:
     """A new project managed by its creator. Any of PROJECT_SETTINGS may be given; every rule the model knows
     (each field's range, the rules between fields, the label config) is checked first: ValidationError naming

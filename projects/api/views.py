@@ -75,10 +75,7 @@ class UserListView(generics.ListCreateAPIView):
         return s.UserCreateSerializer if self.request.method == "POST" else s.UserSerializer
 
     def perform_create(self, serializer):
-        password = serializer.validated_data.pop("password")
-        user = serializer.save()
-        user.set_password(password)
-        user.save(update_fields=["password"])
+        serializer.instance = services.create_user(**serializer.validated_data)
 
 
 class MayCreateProjects(BasePermission):
