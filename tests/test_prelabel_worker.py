@@ -193,7 +193,8 @@ def unacknowledged_older_than(seconds: float) -> bool:
     """Every message delivered to a worker and not acknowledged (kombu's unacked index, scored by the wall-clock
     time of delivery) was delivered more than `seconds` ago."""
     prefix = django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"]
-    newest = redis.Redis.from_url(django_settings.CELERY_BROKER_URL).zrange(f"{prefix}unacked_index", -1, -1, withscores=True)
+    with redis.Redis.from_url(django_settings.CELERY_BROKER_URL) as client:
+        newest = client.zrange(f"{prefix}unacked_index", -1, -1, withscores=True)
     return not newest or newest[0][1] < time.time() - seconds
 
 
