@@ -13,19 +13,10 @@ from pathlib import Path
 from unittest import mock
 
 from labeler import launcher, redis_server
+from tests.waiting import wait_until
 
 # Debian's PostgreSQL binaries (the newest installed version; 15 on our machines).
 PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda path: int(path.parent.name), default=Path("/usr/lib/postgresql/15/bin"))
-
-
-def wait_until(condition, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} within {timeout} s")
 
 
 class OwnRedis:

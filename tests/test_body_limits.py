@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import tracemalloc
 import zipfile
 
@@ -20,6 +19,7 @@ from projects.models import Annotation, Project, Task
 from tests.api_helpers import import_texts, sentiment
 from tests.conftest import client_for, worker_database_url
 from tests.sample_files import png_bytes
+from tests.waiting import wait_until
 
 MiB = 1024 * 1024
 
@@ -194,6 +194,14 @@ def peak_rss_kib(pid: int) -> int:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 
 
+def answers_on(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 @pytest.fixture
 def gunicorn_server(db):
     port = free_port()
@@ -203,15 +211,9 @@ def gunicorn_server(db):
          "--worker-class", "gthread", "--threads", "2", "--no-control-socket"],
         env=env, cwd=django_settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
     try:
+        wait_until(lambda: answers_on(port), 30, f"gunicorn did not listen on port {port}")
+        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
         yield port, int(children[0])
     finally:
         server.terminate()

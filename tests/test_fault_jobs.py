@@ -7,8 +7,9 @@ import pytest
 
 from projects.models import Task
 from tests.conftest import client_for, wait_for_job, worker_database_url
-from tests.fault_helpers import labeler_env, wait_for_worker_ready, wait_until, worker_server
 from projects.models import Job
+from tests.fault_helpers import labeler_env, wait_for_worker_ready, worker_server
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.worker]
 TASKS = 30_000

@@ -19,8 +19,9 @@ import uuid
 import pytest
 
 from labeler import launcher
-from tests.fault_helpers import (OwnRedis, ThrowawayPostgres, labeler_env, python, wait_for_worker_ready, wait_until,
+from tests.fault_helpers import (OwnRedis, ThrowawayPostgres, labeler_env, python, wait_for_worker_ready,
                                  web_server, worker_server)
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.worker]
 TASKS = 8

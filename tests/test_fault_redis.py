@@ -21,7 +21,8 @@ from projects import services
 from projects.models import Annotation, Role, Task
 from tests.api_helpers import import_texts, sentiment
 from tests.conftest import TEXT_CONFIG, worker_database_url
-from tests.fault_helpers import OwnRedis, Stopwatch, labeler_env, wait_for_worker_ready, wait_until, web_server, worker_server
+from tests.fault_helpers import OwnRedis, Stopwatch, labeler_env, wait_for_worker_ready, web_server, worker_server
+from tests.waiting import wait_until
 from workers.models import ConsensusDue
 
 pytestmark = [pytest.mark.worker]

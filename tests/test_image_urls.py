@@ -8,7 +8,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from projects.imports.image_urls import ImageUrlPolicy
 from projects.label_config import parse_label_config
 from projects.models import Task
-from tests.conftest import IMAGE_CONFIG, client_for
 
 REFUSED_URLS = [
     "javascript:alert(document.cookie)", "JavaScript:alert(1)", "file:///etc/passwd", "data:image/png;base64,iVBORw0KGgo=",
@@ -85,7 +84,7 @@ def test_text_fields_are_not_urls_and_are_never_checked():
 
 
 def test_without_prefixes_only_own_uploads_pass():
-    policy, config = ImageUrlPolicy(project_id=7), parse_label_config(IMAGE_CONFIG)
+    policy = ImageUrlPolicy(project_id=7)
     assert policy.allows("/data/upload/7/a.png")
     assert not policy.allows("/data/upload/7/sub/a.png") and not policy.allows("/data/upload/7/")
     assert not policy.allows("https://example.com/a.png")

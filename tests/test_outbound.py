@@ -6,7 +6,6 @@ import html
 import ipaddress
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -20,6 +19,7 @@ from ml.models import ProjectModel
 from tests.api_helpers import import_texts
 from tests.conftest import wait_for_job
 from tests.fake_ml_backend import FakeMLBackend
+from tests.waiting import wait_until
 
 SECRET = "INTERNAL-SECRET-TOKEN=s3cr3t-value"
 INTERNAL_URLS = [
@@ -198,9 +198,8 @@ def test_what_a_backend_answers_never_reaches_the_job(worker, api, manager, text
         assert put_model(api, manager, text_project, url=backend.url).status_code == 200
         job = run_prelabel(api, manager, text_project)
         assert api(manager).post(f"/api/projects/{text_project.pk}/model/train/").status_code == 202
-        deadline = time.monotonic() + 30
-        while ProjectModel.objects.get(project=text_project).training_state != "idle" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: ProjectModel.objects.get(project=text_project).training_state == "idle", 30,
+                   "the training did not end", interval=0.05)
         model = api(manager).get(f"/api/projects/{text_project.pk}/model/").json()
 
     assert job["status"] == "failed" and job["error"]

@@ -10,6 +10,7 @@ from projects import services
 from ml.management.commands.seed_demo import DEMO_PROJECTS, TEXT_CONFIG as DEMO_TEXT_CONFIG
 from projects.models import Prediction, Role, Task
 from tests.api_helpers import import_tasks, import_texts, sentiment, submit
+from tests.conftest import wait_for_job
 from tests.ml_data import reviews
 from projects.models import Job
 
@@ -52,10 +53,7 @@ def test_the_20th_annotation_of_a_demo_like_project_brings_suggestions_to_the_un
     assert prediction["result"][0]["from_name"] == "sentiment"
     [job] = Job.objects.filter(project=demo_like_project, kind=Job.Kind.PRELABEL)
     assert (job.created_by, job.params["unfinished_only"]) == (None, True)
-    deadline = time.monotonic() + 30
-    while not Job.objects.get(pk=job.pk).is_finished and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert Job.objects.get(pk=job.pk).status == "succeeded"
+    assert wait_for_job(job.pk, 30).status == "succeeded"
     assert not Prediction.objects.filter(task__in=labelled).exists()  # finished tasks need no suggestion
 
 

@@ -7,6 +7,7 @@ from projects.models import Annotation, Prediction, Task
 from projects.predictions import PredictionRow, store_predictions
 from tests.api_helpers import import_tasks, import_texts, sentiment, submit
 from projects.models import Job
+from tests.optional import VISION, import_optional
 
 
 def model_url(project) -> str:
@@ -124,7 +125,7 @@ def test_annotations_queue_one_retraining_when_enough_have_arrived(api, manager,
 
 
 def test_an_import_starts_pre_labeling_when_the_project_says_so(api, manager, image_project, django_capture_on_commit_callbacks, monkeypatch):
-    pytest.importorskip("cv2")
+    import_optional("cv2", VISION)
     assert api(manager).put(model_url(image_project), {"engine": "detector", "auto_prelabel": True}, format="json").status_code == 200
     monkeypatch.setattr("workers.tasks.plan_prelabel_job.delay", lambda job_id: None)
 

@@ -9,6 +9,7 @@ from projects.label_config import parse_label_config, validate_result
 from projects.provenance import share_changed
 from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG
 from tests.ml_data import entity_sentences, reviews
+from tests.optional import VISION, import_optional
 
 TEXT = parse_label_config(TEXT_CONFIG)
 
@@ -98,8 +99,8 @@ def test_share_changed_ignores_ids_scores_and_rounding(predicted, submitted, cha
 
 
 def astronaut_png() -> bytes:
-    data = pytest.importorskip("skimage.data")
     from PIL import Image
+    from skimage import data  # the test extra's sample photos
 
     buffer = io.BytesIO()
     Image.fromarray(data.astronaut()).save(buffer, format="PNG")
@@ -107,7 +108,7 @@ def astronaut_png() -> bytes:
 
 
 def test_the_detector_finds_the_astronauts_face_and_maps_it_to_the_projects_label():
-    pytest.importorskip("cv2")
+    import_optional("cv2", VISION)
     from ml.engines.detector import Detector, resolve_label_map
 
     config = parse_label_config(IMAGE_CONFIG)
@@ -125,7 +126,7 @@ def test_the_detector_finds_the_astronauts_face_and_maps_it_to_the_projects_labe
 
 
 def test_the_detector_reports_an_unreadable_image_for_that_task_only():
-    pytest.importorskip("cv2")
+    import_optional("cv2", VISION)
     from ml.engines.detector import Detector
 
     target = pick_target(parse_label_config(IMAGE_CONFIG), {"rectanglelabels"})

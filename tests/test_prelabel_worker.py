@@ -4,6 +4,8 @@ import io
 import time
 
 import pytest
+import redis
+from django.conf import settings as django_settings
 from django.db.models import Count
 
 from ml.loading import build_engine
@@ -14,6 +16,8 @@ from tests.api_helpers import import_tasks, import_texts, sentiment, submit
 from tests.conftest import WorkerProcess, wait_for_job
 from tests.fake_ml_backend import FakeMLBackend
 from tests.ml_data import reviews
+from tests.optional import VISION, import_optional
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("loopback_backends")]
 
@@ -174,13 +178,24 @@ def test_a_manager_cancels_a_running_job(worker, api, manager, text_project, set
     with FakeMLBackend("slow", delay=0.5) as backend:
         configure(api, manager, text_project, engine="http", url=backend.url)
         started = api(manager).post(f"/api/projects/{text_project.pk}/predict/", {}, format="json").json()
-        deadline = time.monotonic() + 30
-        while not PrelabelChunk.objects.filter(job_id=started["id"], done=True).exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: PrelabelChunk.objects.filter(job_id=started["id"], done=True).exists(), 30,
+                   "no chunk was done", interval=0.05)
         assert api(manager).post(f"/api/jobs/{started['id']}/cancel/").status_code == 200
         job = wait_for_job(started["id"], 30)
 
     assert job.status == "cancelled" and 0 < job.progress_done < 3000
+
+
+VISIBILITY_TIMEOUT = 1  # seconds, for the workers of the next test
+
+
+def unacknowledged_older_than(seconds: float) -> bool:
+    """Every message delivered to a worker and not acknowledged (kombu's unacked index, scored by the wall-clock
+    time of delivery) was delivered more than `seconds` ago."""
+    prefix = django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"]
+    with redis.Redis.from_url(django_settings.CELERY_BROKER_URL) as client:
+        newest = client.zrange(f"{prefix}unacked_index", -1, -1, withscores=True)
+    return not newest or newest[0][1] < time.time() - seconds
 
 
 def test_a_worker_killed_mid_job_loses_no_chunk_and_duplicates_no_prediction(worker, api, manager, text_project):
@@ -188,18 +203,18 @@ def test_a_worker_killed_mid_job_loses_no_chunk_and_duplicates_no_prediction(wor
     import_texts(text_project, *[f"text {n}" for n in range(32)])
     # A dead worker's unacknowledged chunk comes back after the visibility timeout; one it had only just fetched
     # (Redis's BRPOP window) is sent again by the job's watchdog once no chunk finished for the stall period.
-    small_chunks = {"LABELER_PRELABEL_CHUNK_SIZE": "4", "CELERY_VISIBILITY_TIMEOUT": "1", "LABELER_PRELABEL_STALL_SECONDS": "2"}
+    small_chunks = {"LABELER_PRELABEL_CHUNK_SIZE": "4", "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT), "LABELER_PRELABEL_STALL_SECONDS": "2"}
     victim, successor = WorkerProcess(small_chunks), WorkerProcess(small_chunks)
     with FakeMLBackend("slow", delay=0.25) as backend:
         configure(api, manager, text_project, engine="http", url=backend.url)
         victim.start()
         started = api(manager).post(f"/api/projects/{text_project.pk}/predict/", {}, format="json").json()
-        deadline = time.monotonic() + 30
-        while PrelabelChunk.objects.filter(job_id=started["id"], done=True).count() < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: PrelabelChunk.objects.filter(job_id=started["id"], done=True).count() >= 2, 30,
+                   "two chunks were not done", interval=0.02)
         victim.kill()
         assert PrelabelChunk.objects.filter(job_id=started["id"], done=False).exists()
-        time.sleep(1.2)  # the dead worker's unacknowledged chunk is handed out again after the visibility timeout
+        # The successor hands out again, as it starts, what the dead worker had not acknowledged for that long.
+        wait_until(lambda: unacknowledged_older_than(VISIBILITY_TIMEOUT), 10, "the dead worker's deliveries did not age")
         try:
             successor.start()
             job = wait_for_job(started["id"], 60)
@@ -215,7 +230,7 @@ def test_a_worker_killed_mid_job_loses_no_chunk_and_duplicates_no_prediction(wor
 
 
 def test_the_detector_boxes_a_face_in_an_uploaded_photo(worker, api, manager, image_project):
-    pytest.importorskip("cv2")
+    import_optional("cv2", VISION)
     from tests.test_prelabel_engines import astronaut_png
 
     upload = io.BytesIO(astronaut_png())

@@ -138,4 +138,5 @@ def test_the_project_page_links_reviewers_to_the_waiting_tasks(client, text_proj
     assert "Review (1 waiting)" in client.get(f"/projects/{text_project.pk}/").content.decode()
 
     client.force_login(annotator)
-    assert "Review (" not in client.get(f"/projects/{text_project.pk}/").content.decode()
+    page = client.get(f"/projects/{text_project.pk}/")
+    assert page.status_code == 200 and "Review (" not in page.content.decode()

@@ -5,13 +5,14 @@ putting a Django session cookie into the context; test_login goes through the lo
 """
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+
+from tests.waiting import wait_until
 
 CHROMIUM = os.environ.get("LABELER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,16 +47,24 @@ class InFlight:
     """Counts the live server's requests in progress, so a test ends only once the browser's last one is done.
 
     A page's last requests (the lease release sent as the page goes away, a prefetch) would otherwise still run
-    while pytest-django empties the tables after the test, and PostgreSQL reports a deadlock."""
+    while pytest-django empties the tables after the test, and PostgreSQL reports a deadlock. The goodbye request
+    is sent with `keepalive` from a page being unloaded, which Playwright does not report, so the test cannot know
+    whether one is still on its way: once the test is over the server is closed, and a late one gets a 503 without
+    touching the database."""
 
     def __init__(self, app):
         self.app = app
         self.count = 0
+        self.accepting = True
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
         with self.lock:
-            self.count += 1
+            admitted = self.accepting
+            self.count += admitted
+        if not admitted:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"the test is over"]
         try:
             result = self.app(environ, start_response)
             try:
@@ -67,10 +76,15 @@ class InFlight:
             with self.lock:
                 self.count -= 1
 
-    def wait_idle(self, timeout: float = 10) -> None:
-        deadline = time.monotonic() + timeout
-        while self.count and time.monotonic() < deadline:
-            time.sleep(0.02)
+    def open(self) -> None:
+        with self.lock:
+            self.accepting = True
+
+    def close_when_idle(self, timeout: float = 10) -> None:
+        """Refuse new requests, then wait for the ones in progress."""
+        with self.lock:
+            self.accepting = False
+        wait_until(lambda: self.count == 0, timeout, "the live server was still answering a request", interval=0.02)
 
 
 @pytest.fixture(scope="session")
@@ -83,12 +97,23 @@ def in_flight(live_server) -> InFlight:
 
 @pytest.fixture(autouse=True)
 def quiet_server_after_test(context, in_flight):
-    """Unload every page (so it sends its goodbye requests) and wait for the server before the tables are emptied."""
+    """Unload every page (so it sends its goodbye requests), then close the server before the tables are emptied.
+    Torn down after the test's other fixtures (the phone's pages too), and before pytest-django's flush."""
     yield
     for page in context.pages:
         page.goto("about:blank")
-    time.sleep(0.1)  # a keepalive request sent on pagehide reaches the server
-    in_flight.wait_idle()
+    in_flight.close_when_idle()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item):
+    """Open the live server again once the tables are emptied, for the next test (browser or not) that calls it."""
+    server = item.funcargs.get("in_flight")
+    try:
+        return (yield)
+    finally:
+        if server is not None:
+            server.open()
 
 
 def _signed_in_page(context, user, url: str):
@@ -128,9 +153,7 @@ def phone(live_server, browser, in_flight):
     yield sign_in
     for phone_context in contexts:
         for page in phone_context.pages:
-            page.goto("about:blank")  # its goodbye requests reach the server before the tables are emptied
-        time.sleep(0.1)
-        in_flight.wait_idle()
+            page.goto("about:blank")  # its goodbye requests, before quiet_server_after_test closes the server
         phone_context.close()
 
 
