@@ -6,6 +6,7 @@ Every label and choice gets a key: the config's own `hotkey`, else the next free
 DEFAULT_KEYS, so two controls never share a key and every key can be printed beside its button.
 """
 from defusedxml import ElementTree
+from django.templatetags.static import static
 
 from projects.label_config import ControlTag, LabelConfig, parse_label_config
 
@@ -23,7 +24,10 @@ def page_config(label_config_xml: str) -> dict:
     config = parse_label_config(label_config_xml)
     return {
         "layout": layout(label_config_xml, config),
-        "objects": {name: {"name": name, "kind": obj.kind, "field": obj.data_field} for name, obj in config.objects.items()},
+        "objects": {
+            name: {"name": name, "kind": obj.kind, "field": obj.data_field, "module": _module_url(obj.kind)}
+            for name, obj in config.objects.items()
+        },
         "controls": controls_with_keys(config),
     }
 
@@ -60,6 +64,7 @@ def controls_with_keys(config: LabelConfig) -> dict[str, dict]:
             "multiple": control.multiple,
             "required": required_on_page(control),
             "values": values,
+            "module": _module_url(control.result_type),
         }
     return controls
 
@@ -70,3 +75,16 @@ def required_on_page(control: ControlTag) -> bool:
     if control.required is not None:
         return control.required
     return control.tag == "Choices" and not control.multiple
+
+
+# The labeling page's ES module for each result type and object kind; it registers its class with js/registry.js.
+_JS_MODULES = {
+    "choices": "controls/choices.js", "labels": "controls/labels.js", "rectanglelabels": "controls/rectanglelabels.js",
+    "textarea": "controls/textarea.js", "text": "objects/text.js", "image": "objects/image.js",
+}
+
+
+def _module_url(type_or_kind: str) -> str:
+    """The static URL of the module; "" for a name without one, which the page reports instead of building."""
+    module = _JS_MODULES.get(type_or_kind)
+    return static(f"frontend/js/{module}") if module else ""
