@@ -22,14 +22,14 @@ LABEL_COLOURS = (
 def page_config(label_config_xml: str) -> dict:
     """The JSON the labeling page embeds: layout in document order, objects, and controls with keys and colours."""
     config = parse_label_config(label_config_xml)
-    return {
-        "layout": layout(label_config_xml, config),
-        "objects": {
-            name: {"name": name, "kind": obj.kind, "field": obj.data_field, "module": _module_url(obj.kind)}
-            for name, obj in config.objects.items()
-        },
-        "controls": controls_with_keys(config),
+    objects = {
+        name: {"name": name, "kind": obj.kind, "field": obj.data_field, "module": _module_url(obj.kind)}
+        for name, obj in config.objects.items()
     }
+    controls = controls_with_keys(config)
+    # Each module once, for the template's <link rel="modulepreload">: fetched while the page's own JS loads.
+    modules = dict.fromkeys(entry["module"] for entry in [*objects.values(), *controls.values()] if entry["module"])
+    return {"layout": layout(label_config_xml, config), "objects": objects, "controls": controls, "modules": list(modules)}
 
 
 def layout(label_config_xml: str, config: LabelConfig) -> list[dict]:
