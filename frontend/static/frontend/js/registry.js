@@ -1,6 +1,13 @@
 // The labeling page's registry of control types and object kinds. Each control or object module registers its
 // class when imported; the page imports the modules its config names and builds through these lookups, so a
 // new type is one new module and no edit here or in the page.
+//
+// What the page asks of a control class: `new Control(config, { store, objects })` (objects(toName) answers the
+// views it names, several for toName="a,b"), mount(sidebar), render(event); and when it has them: shortcuts()
+// ([{group, keys, label, run}]), howToAnswer() and focusTarget() (for `required`), answers(item), submits(item),
+// escape(), regionLabels(item) and regionDetail(item) (a control whose items are regions in the list).
+// Of an object view: `new View(config, { store })`, mount(canvas), show(task), render(event); and when it has
+// them: attach(control), regions(), preload(task), and a static shortcuts(views) bound once for its kind.
 
 const controlClasses = new Map(); // result type ("choices") -> class
 const objectClasses = new Map(); // object kind ("text") -> class
