@@ -53,9 +53,12 @@ def test_layout_keeps_document_order_with_headers():
         {"kind": "object", "name": "image"},
         {"kind": "control", "name": "objects"},
     ]
-    assert config["objects"]["image"] == {"name": "image", "kind": "image", "field": "image"}
+    image_module = "/static/frontend/js/objects/image.js"
+    assert config["objects"]["image"] == {"name": "image", "kind": "image", "field": "image", "module": image_module}
     control = config["controls"]["objects"]
     assert (control["type"], control["toName"], control["multiple"]) == ("rectanglelabels", "image", False)
+    assert control["module"] == "/static/frontend/js/controls/rectanglelabels.js"
+    assert config["modules"] == [image_module, control["module"]]  # each once, for the template's modulepreload
     assert [entry["colour"] for entry in control["values"]] == ["#2563eb", "#dc2626"]
 
 
