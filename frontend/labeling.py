@@ -7,8 +7,8 @@ DEFAULT_KEYS, so two controls never share a key and every key can be printed bes
 Each control and object names its ES module (`module`, from its registered type) and each object the static files
 it needs (`assets`), so the page loads what the config uses and nothing else.
 """
-from django.templatetags.static import static
 from defusedxml import ElementTree
+from django.templatetags.static import static
 
 from projects.control_types import ObjectTag, control_type, object_type
 from projects.label_config import ControlTag, LabelConfig, parse_label_config
@@ -27,11 +27,11 @@ LABEL_COLOURS = (
 def page_config(label_config_xml: str) -> dict:
     """The JSON the labeling page embeds: layout in document order, objects, and controls with keys and colours."""
     config = parse_label_config(label_config_xml)
-    return {
-        "layout": layout(label_config_xml, config),
-        "objects": {name: object_on_page(obj) for name, obj in config.objects.items()},
-        "controls": controls_with_keys(config),
-    }
+    objects = {name: object_on_page(obj) for name, obj in config.objects.items()}
+    controls = controls_with_keys(config)
+    # Each module once, for the template's <link rel="modulepreload">: fetched while the page's own JS loads.
+    modules = dict.fromkeys(entry["module"] for entry in [*objects.values(), *controls.values()] if entry["module"])
+    return {"layout": layout(label_config_xml, config), "objects": objects, "controls": controls, "modules": list(modules)}
 
 
 def object_on_page(obj: ObjectTag) -> dict:

@@ -61,6 +61,7 @@ def test_layout_keeps_document_order_with_headers():
     control = config["controls"]["objects"]
     assert (control["type"], control["toName"], control["multiple"]) == ("rectanglelabels", "image", False)
     assert control["module"] == "/static/frontend/js/controls/rectanglelabels.js"
+    assert config["modules"] == [config["objects"]["image"]["module"], control["module"]]  # each once, for modulepreload
     assert [entry["colour"] for entry in control["values"]] == ["#2563eb", "#dc2626"]
 
 

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { percentBox } from "../static/frontend/js/controls/rectangles.js";
-import { CodePoints } from "../static/frontend/js/controls/spans.js";
+import { percentBox } from "../static/frontend/js/objects/image.js";
+import { CodePoints } from "../static/frontend/js/objects/text.js";
 import { keyLabel } from "../static/frontend/js/keyboard.js";
 
 test("code points and UTF-16 offsets convert both ways around emoji", () => {

@@ -1,22 +1,20 @@
-// The labeling page: builds the controls from the project's label config, shows tasks from the queue (the next
-// one prefetched), sends submissions through the outbox, and binds every action to a key.
+// The labeling page: loads the control and object modules the project's label config names, builds them through
+// the registry, shows tasks from the queue (the next one prefetched), sends submissions through the outbox, and
+// binds every action to a key. It knows no control type: each one's module says how it looks, keys and answers.
 import { newIdempotencyKey, projectApi } from "./api.js";
-import { ChoicesControl } from "./controls/choices.js";
-import { el, kbd } from "./controls/common.js";
-import { ImageView, RectLabelsControl } from "./controls/rectangles.js";
-import { SpanLabelsControl, TextView } from "./controls/spans.js";
-import { TextAreaControl } from "./controls/textarea.js";
+import { el, kbd } from "./dom.js";
 import { Keyboard } from "./keyboard.js";
 import { LeadTimer } from "./lead-timer.js";
 import { Outbox } from "./outbox.js";
-import { preloadImages, TaskQueue } from "./queue.js";
+import { TaskQueue } from "./queue.js";
 import { bindPageKeys } from "./page-keys.js";
-import { firstMissing, missingMessage } from "./required.js";
+import { controlClass, loadModules, objectClass, UnknownTypeError } from "./registry.js";
+import { answers, firstMissing, missingMessage } from "./required.js";
 import { AnnotationStore } from "./store.js";
-import { $, askSkipReason, banner, clearMissing, showMissing, showProgress, showSkipped, showStatus, toast, toggleHelp } from "./ui.js";
+import {
+  $, askSkipReason, banner, clearMissing, showMissing, showPageError, showProgress, showSkipped, showStatus, toast, toggleHelp,
+} from "./ui.js";
 
-const CONTROL_CLASSES = { choices: ChoicesControl, labels: SpanLabelsControl, rectanglelabels: RectLabelsControl, textarea: TextAreaControl };
-const VIEW_CLASSES = { text: TextView, image: ImageView };
 const EDIT_SAVE_WAIT_MS = 2000; // how long an edit waits for the server's answer before moving on (offline)
 
 export class LabelingPage {
@@ -32,9 +30,7 @@ export class LabelingPage {
       onSaved: (item, annotation) => this.#saved(item, annotation),
       onProblem: (item, error) => this.#problem(item, error),
     });
-    const imageFields = Object.values(this.config.objects).filter((object) => object.kind === "image").map((object) => object.field);
-    this.imageFields = imageFields;
-    this.queue = new TaskQueue(this.api, { busyTaskIds: () => this.outbox.pendingTaskIds(), imageFields });
+    this.queue = new TaskQueue(this.api, { busyTaskIds: () => this.outbox.pendingTaskIds(), preload: (task) => this.#preload(task) });
     this.mode = { kind: "loading" };
     this.history = { entries: [], nextBefore: null, position: -1 };
     this.progress = { ...page.progress };
@@ -70,7 +66,9 @@ export class LabelingPage {
   #build() {
     const canvas = $("#canvas");
     const sidebar = $("#sidebar");
-    this.views = {};
+    // Every view first: a control may come before the object(s) it names, and finds them when it is built.
+    this.views = new Map(this.config.layout.filter((item) => item.kind === "object")
+      .map((item) => [item.name, this.#newView(this.config.objects[item.name])]));
     this.controls = [];
     let header = null;
     for (const item of this.config.layout) {
@@ -81,30 +79,60 @@ export class LabelingPage {
       const target = item.kind === "object" ? canvas : sidebar;
       if (header) target.append(header);
       header = null;
-      if (item.kind === "object") {
-        const object = this.config.objects[item.name];
-        const view = new VIEW_CLASSES[object.kind](object, { store: this.store });
-        view.mount(canvas);
-        this.views[item.name] = view;
-      } else {
-        const control = this.config.controls[item.name];
-        const instance = new CONTROL_CLASSES[control.type](control, { store: this.store });
-        instance.mount(sidebar);
-        this.controls.push(instance);
-      }
+      if (item.kind === "object") this.views.get(item.name).mount(canvas);
+      else this.controls.push(this.#newControl(this.config.controls[item.name], sidebar));
     }
-    for (const control of this.controls) {
-      if (control.control.type === "labels" || control.control.type === "rectanglelabels") {
-        control.view = this.views[control.control.toName];
-        control.view.controls.push(control);
-      }
-    }
+    this.controlsByName = new Map(this.controls.map((instance) => [instance.control.name, instance]));
     this.regionList = el("ol", { class: "region-list" });
-    if (this.controls.some((control) => control.view)) {
+    if (this.controls.some((instance) => instance.regionDetail)) {
       sidebar.append(el("section", { class: "panel regions-panel" },
         el("header", { class: "panel-head" }, el("h3", {}, "Regions"), el("span", { class: "panel-hint" }, kbd("↑"), kbd("↓"), " switch · ", kbd("Delete"), " remove")),
         this.regionList));
     }
+  }
+
+  #newView(object) {
+    const View = objectClass(object.kind);
+    return new View(object, { store: this.store });
+  }
+
+  #newControl(control, sidebar) {
+    const Control = controlClass(control.type);
+    const instance = new Control(control, { store: this.store, objects: (toName) => this.objectsNamed(toName) });
+    instance.mount(sidebar);
+    return instance;
+  }
+
+  /** The object views a control's toName names: one, or several ("a,b"). */
+  objectsNamed(toName) {
+    return String(toName || "").split(",").map((name) => this.views.get(name.trim())).filter(Boolean);
+  }
+
+  /** Every region (span, box...) in the order the region list shows them and the arrow keys walk them. */
+  regions() {
+    const seen = new Set();
+    return [...this.views.values()].flatMap((view) => view.regions?.() || [])
+      .filter((item) => !seen.has(item.id) && seen.add(item.id)); // a control on two views shows its regions on both
+  }
+
+  /** The keys of each kind of object view, bound once for all the views of that kind. */
+  viewShortcuts() {
+    const viewsByClass = new Map();
+    for (const view of this.views.values()) viewsByClass.set(view.constructor, [...(viewsByClass.get(view.constructor) || []), view]);
+    return [...viewsByClass].flatMap(([View, views]) => View.shortcuts?.(views) || []);
+  }
+
+  #owner(item) {
+    return this.controlsByName.get(item.from_name);
+  }
+
+  /** Whether an item answers its control: the control's own rule when it has one. */
+  #answers(item) {
+    return this.#owner(item)?.answers?.(item) ?? answers(item);
+  }
+
+  #preload(task) {
+    for (const view of this.views.values()) view.preload?.(task);
   }
 
   #wireButtons() {
@@ -117,19 +145,18 @@ export class LabelingPage {
 
   #render(event) {
     for (const control of this.controls) control.render(event);
-    for (const view of Object.values(this.views)) view.render(event);
+    for (const view of this.views.values()) view.render(event);
     this.#renderRegions();
     this.#renderSuggestions();
-    if (this.missing && !firstMissing([this.missing.control], this.store.items)) this.#clearMissing();
+    if (this.missing && !firstMissing([this.missing.control], this.store.items, (item) => this.#answers(item))) this.#clearMissing();
   }
 
   #renderRegions() {
-    const regions = this.store.regions();
-    const rows = regions.map((item, index) => {
-      const labels = item.value.labels || item.value.rectanglelabels || [];
-      const owner = this.controls.find((control) => control.control.name === item.from_name);
+    const rows = this.regions().map((item, index) => {
+      const owner = this.#owner(item);
+      const labels = owner?.regionLabels?.(item) || [];
       const colour = owner?.control.values.find((entry) => entry.value === labels[0])?.colour;
-      const detail = item.type === "labels" ? `“${item.value.text}”` : boxSize(item);
+      const detail = owner?.regionDetail?.(item) ?? "";
       return el("li", {
         class: ["region", item.id === this.store.selectedId && "selected", this.store.isSuggested(item.id) && "suggested"].filter(Boolean).join(" "),
         "data-region": item.id, style: { "--label": colour },
@@ -191,7 +218,7 @@ export class LabelingPage {
     $("#empty").hidden = true;
     $("#workspace").hidden = false;
     this.timer.restart();
-    await Promise.all(Object.values(this.views).map((view) => view.show(task)));
+    await Promise.all([...this.views.values()].map((view) => view.show(task)));
     if (this.mode !== mode) return;
     this.#render({ kind: "load" });
     document.body.dataset.task = task.id;
@@ -233,7 +260,7 @@ export class LabelingPage {
     if (event?.detail > 1) return;
     if (this.#refuseMissing()) return;
     this.submitAt = event?.timeStamp ?? performance.now();
-    const body = { result: this.store.result(), lead_time: this.timer.seconds(), was_cancelled: false, cancel_reason: "" };
+    const body = { result: this.store.result((item) => this.#owner(item)?.submits?.(item) ?? true), lead_time: this.timer.seconds(), was_cancelled: false, cancel_reason: "" };
     if (this.prediction) body.prediction = this.prediction.id;
     await this.#send(body);
   }
@@ -250,7 +277,7 @@ export class LabelingPage {
 
   /** A required control left unanswered: say so beside it, move the focus there, and send nothing. */
   #refuseMissing() {
-    const missing = firstMissing(this.controls.map((instance) => instance.control), this.store.items);
+    const missing = firstMissing(this.controls.map((instance) => instance.control), this.store.items, (item) => this.#answers(item));
     if (!missing) return false;
     this.missing = this.controls.find((instance) => instance.control === missing);
     showMissing(missing.name, missingMessage(missing.name, this.missing.howToAnswer?.()), this.missing.focusTarget?.());
@@ -367,7 +394,7 @@ export class LabelingPage {
     } catch (error) {
       return banner("error", `Could not open task ${taskId}: ${error.message}`);
     }
-    preloadImages(task, this.imageFields);
+    this.#preload(task);
     const annotation = task.annotations.find((candidate) => candidate.completed_by === this.page.userId) || null;
     window.history.replaceState(null, "", `/projects/${this.page.project.id}/label/${task.id}/`);
     await this.#show(task, { kind: "edit", task, annotation }, { result });
@@ -460,11 +487,34 @@ export class LabelingPage {
   }
 }
 
-function boxSize(item) {
-  const { width, height } = item.value;
-  if (item.original_width) return `${Math.round((width * item.original_width) / 100)}×${Math.round((height * item.original_height) / 100)} px`;
-  return `${width.toFixed(1)}×${height.toFixed(1)} %`;
+/** Load the modules the config names, then build the page; a module or type that is missing is said on the page. */
+async function main() {
+  const page = JSON.parse(document.getElementById("labeler-page").textContent);
+  try {
+    await loadModules(moduleUrls(page.config));
+    checkRegistered(page.config);
+  } catch (error) {
+    return showBrokenConfig(error);
+  }
+  new LabelingPage(page).start();
 }
 
-const page = JSON.parse(document.getElementById("labeler-page").textContent);
-new LabelingPage(page).start();
+function moduleUrls(config) {
+  return [...Object.values(config.objects), ...Object.values(config.controls)].map((entry) => entry.module);
+}
+
+/** Every type the config uses has a class, before anything is built (a half-built page would help nobody). */
+function checkRegistered(config) {
+  for (const object of Object.values(config.objects)) objectClass(object.kind);
+  for (const control of Object.values(config.controls)) controlClass(control.type);
+}
+
+function showBrokenConfig(error) {
+  const cannot = "This page cannot show this project's tasks";
+  if (error instanceof UnknownTypeError) {
+    return showPageError(`${cannot}: ${error.message}. Ask a manager of the project to check its label config.`);
+  }
+  showPageError(`${cannot}: ${error.message}. Reload the page to try again.`, [["Reload", "", () => window.location.reload()]]);
+}
+
+main();

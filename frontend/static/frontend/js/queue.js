@@ -1,11 +1,11 @@
-// The annotator's queue in the browser: the task on screen and the next one, already fetched (and its images
-// decoded), so Submit shows the next task without waiting for the server. The server leases both to us;
-// `exclude` keeps it from handing back a task we already hold or have just submitted.
+// The annotator's queue in the browser: the task on screen and the next one, already fetched (and its media
+// preloaded by the object views), so Submit shows the next task without waiting for the server. The server
+// leases both to us; `exclude` keeps it from handing back a task we already hold or have just submitted.
 
 export class TaskQueue {
-  constructor(api, { busyTaskIds = () => [], imageFields = [] } = {}) {
+  constructor(api, { busyTaskIds = () => [], preload = () => {} } = {}) {
     this.api = api;
-    this.imageFields = imageFields;
+    this.preload = preload; // start loading what a fetched task will show (its images)
     this.busyTaskIds = busyTaskIds; // submitted but not yet confirmed: never hand these out again
     this.current = null;
     this.next = undefined; // undefined: not fetched yet; null: nothing left
@@ -52,21 +52,7 @@ export class TaskQueue {
 
   async #fetch(exclude) {
     const task = await this.api.next(exclude);
-    if (task) preloadImages(task, this.imageFields);
+    if (task) this.preload(task);
     return task;
-  }
-}
-
-/** Start loading and decoding a task's images; the image view shows these very elements. */
-export function preloadImages(task, imageFields) {
-  task.images = {};
-  for (const field of imageFields) {
-    const url = task.data?.[field];
-    if (typeof url !== "string" || !url) continue;
-    const image = new Image();
-    image.decoding = "async";
-    image.src = url;
-    image.decode().catch(() => {}); // a broken image shows as broken; the task can still be skipped
-    task.images[field] = image;
   }
 }

@@ -47,13 +47,6 @@ export class AnnotationStore {
     return this.items.filter((item) => item.from_name === controlName);
   }
 
-  /** Regions (spans and boxes) in the order they are listed and switched through with the arrow keys. */
-  regions() {
-    const spans = this.items.filter((item) => item.type === "labels")
-      .sort((a, b) => a.value.start - b.value.start || a.value.end - b.value.end); // reading order
-    return [...spans, ...this.items.filter((item) => item.type === "rectanglelabels")]; // boxes: as drawn
-  }
-
   isSuggested(id) {
     return this.suggested.has(id);
   }
@@ -119,9 +112,9 @@ export class AnnotationStore {
     return this.#travel(this.redoStack, this.undoStack);
   }
 
-  /** The result to submit: Label Studio's items, without empty choices. */
-  result() {
-    return structuredClone(this.items).filter((item) => !(item.type === "choices" && !item.value.choices?.length));
+  /** The result to submit: Label Studio's items, those `keep` says are answers (each control says for its own). */
+  result(keep = () => true) {
+    return structuredClone(this.items.filter(keep));
   }
 
   #own(item) {

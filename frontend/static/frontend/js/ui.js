@@ -1,6 +1,7 @@
 // The parts of the labeling page around the task: save status, progress, banners, the `?` overlay, the skip dialog,
-// the "skipped" mark of a reopened task and the message beside a required control left unanswered.
-import { el } from "./controls/common.js";
+// the "skipped" mark of a reopened task, the message beside a required control left unanswered, and the page's
+// own error when it cannot start.
+import { el } from "./dom.js";
 
 export const $ = (selector) => document.querySelector(selector);
 
@@ -67,6 +68,13 @@ export function banner(kind, message, actions = []) {
   const close = () => box.remove();
   $("#banners").append(box);
   return close;
+}
+
+/** The page cannot work at all (a module missing, a type unknown): hide the workspace and say why in a banner. */
+export function showPageError(message, actions = []) {
+  document.body.dataset.state = "error";
+  $("#workspace").hidden = true;
+  banner("error", message, actions);
 }
 
 export function toast(message) {

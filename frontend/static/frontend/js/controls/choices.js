@@ -1,5 +1,7 @@
 // <Choices>: single or multiple choice, one button per <Choice>, each with its key. One result item per control.
-import { el, kbd, panel } from "./common.js";
+import { el, kbd } from "../dom.js";
+import { registerControl } from "../registry.js";
+import { panel, valueShortcuts } from "./common.js";
 
 export class ChoicesControl {
   constructor(control, { store }) {
@@ -18,8 +20,21 @@ export class ChoicesControl {
     container.append(panel(this.control, hint, el("div", { class: "choices", role: this.control.multiple ? "group" : "radiogroup" }, this.buttons)));
   }
 
+  get kindName() {
+    return "choice";
+  }
+
+  shortcuts() {
+    return valueShortcuts(this);
+  }
+
   item() {
     return this.store.itemsOf(this.control.name)[0];
+  }
+
+  /** An item left with no choice (a prediction may carry one) is no answer and is not sent. */
+  submits(item) {
+    return Boolean(item.value.choices?.length);
   }
 
   /** A choice's key or click: see nextChoices() for what it does to a suggestion and to the annotator's own. */
@@ -76,3 +91,5 @@ export function nextChoices(chosen, value, { multiple = false, required = false,
 function sameChoices(a, b) {
   return a.length === b.length && a.every((choice, index) => choice === b[index]);
 }
+
+registerControl("choices", ChoicesControl);

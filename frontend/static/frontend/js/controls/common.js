@@ -1,38 +1,20 @@
-// Small DOM helpers the controls share.
-import { keyLabel } from "../keyboard.js";
-
-/** el("button", {class: "x", onclick}, child, ...): an element with attributes, properties and children. */
-export function el(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
-    else if (name === "style" && typeof value === "object") setStyle(element, value);
-    else if (name === "dataset") Object.assign(element.dataset, value);
-    else element.setAttribute(name, value === true ? "" : value);
-  }
-  element.append(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
-  return element;
-}
-
-/** Inline styles, custom properties ("--label") included, which Object.assign on .style would drop. */
-export function setStyle(element, styles) {
-  for (const [property, value] of Object.entries(styles)) {
-    if (value === undefined || value === null) continue;
-    if (property.startsWith("--")) element.style.setProperty(property, value);
-    else element.style[property] = value;
-  }
-}
-
-export function kbd(combo) {
-  return combo ? el("kbd", {}, keyLabel(combo)) : null;
-}
+// What the controls share: a sidebar panel, the keys of a control's values, and the label palette and relabelling
+// of <Labels> and <RectangleLabels>.
+import { el, kbd } from "../dom.js";
 
 /** A control's panel in the sidebar: a title (its name) and a body. */
 export function panel(control, hint, ...body) {
   return el("section", { class: "panel", "data-control": control.name },
     el("header", { class: "panel-head" }, el("h3", {}, control.name), hint ? el("span", { class: "panel-hint" }, hint) : null),
     ...body);
+}
+
+/** One shortcut per value with a key (a choice, a label): the key presses it. Listed under the control's name. */
+export function valueShortcuts(instance) {
+  const { control } = instance;
+  return control.values.filter((entry) => entry.key).map((entry) => ({
+    group: `${control.name} (${instance.kindName})`, keys: [entry.key], label: entry.value, run: () => instance.press(entry.value),
+  }));
 }
 
 /** The label buttons of a Labels or RectangleLabels control; the active one is pressed. */
@@ -48,20 +30,26 @@ export function colourOf(control, label) {
   return control.values.find((entry) => entry.value === label)?.colour || "#64748b";
 }
 
-/** What <Labels> and <RectangleLabels> share: a palette in the sidebar, an active label, relabelling by key. */
+/** What <Labels> and <RectangleLabels> share: a palette in the sidebar, an active label, relabelling by key,
+ *  regions drawn on the object views their toName names (each view is told, and draws this control's regions). */
 export class LabelsControl {
-  constructor(control, { store }, hint) {
+  constructor(control, { store, objects }, hint) {
     this.control = control;
     this.store = store;
     this.hint = hint;
     this.active = null;
-    this.view = null; // the object view of control.toName, set by the page
+    this.views = objects(control.toName);
+    for (const view of this.views) view.attach(this);
   }
 
   mount(container) {
     this.palette = labelPalette(this.control, (label) => this.press(label));
     container.append(panel(this.control, [this.hint, this.control.required && "required"].filter(Boolean).join(" · "), this.palette));
     this.render();
+  }
+
+  shortcuts() {
+    return valueShortcuts(this);
   }
 
   /** Where a required-control message sends the focus. */
@@ -75,6 +63,11 @@ export class LabelsControl {
     if (!selected || selected.from_name !== this.control.name) return false;
     this.store.updateValue(selected.id, { [this.control.type]: [label] }); // value key = result type
     return true;
+  }
+
+  /** A region's labels, for the region list. */
+  regionLabels(item) {
+    return item.value[this.control.type] || [];
   }
 
   render() {

@@ -1,5 +1,7 @@
 // <TextArea>: free text. While the annotator types, page shortcuts are off (keyboard.js); Esc leaves the field.
-import { el, panel } from "./common.js";
+import { el } from "../dom.js";
+import { registerControl } from "../registry.js";
+import { panel } from "./common.js";
 
 export class TextAreaControl {
   constructor(control, { store }) {
@@ -43,3 +45,5 @@ export class TextAreaControl {
     this.field.classList.toggle("suggested", Boolean(item && this.store.isSuggested(item.id)));
   }
 }
+
+registerControl("textarea", TextAreaControl);

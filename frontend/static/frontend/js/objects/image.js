@@ -1,39 +1,50 @@
-// <Image> and <RectangleLabels>: boxes drawn, moved and resized with Annotorious on the image, labelled by key
-// or palette. Zoom changes the image's layout size (so Annotorious sees its true scale) and panning scrolls the
-// viewport: no CSS transforms for the library to second-guess. Results are percentages of the natural size.
-// Annotorious is its UMD build (window.Annotorious), loaded by a classic script tag before this module: its ES
-// build expects a bundler (it reads process.env).
-import { colourOf, el, LabelsControl } from "./common.js";
+// <Image>: the task's image, with the boxes of the <RectangleLabels> controls pointing at it drawn, moved and
+// resized with Annotorious. Zoom changes the image's layout size (so Annotorious sees its true scale) and panning
+// scrolls the viewport: no CSS transforms for the library to second-guess. Results are percentages of the natural
+// size. Annotorious is its UMD build (window.Annotorious), loaded by a classic script tag before this module: its
+// ES build expects a bundler (it reads process.env).
+import { colourOf } from "../controls/common.js";
+import { el } from "../dom.js";
+import { registerObject } from "../registry.js";
 
 const MIN_BOX_PX = 3; // a click without a drag makes no box
 const ZOOM_STEP = 1.25;
-
-export class RectLabelsControl extends LabelsControl {
-  constructor(control, context) {
-    super(control, context, "drag on the image to draw");
-    this.active = control.values[0].value;
-  }
-
-  howToAnswer() {
-    return "draw at least one box";
-  }
-
-  /** A label key: relabel the selected box and draw the next ones with this label. */
-  press(label) {
-    this.active = label;
-    this.relabelSelected(label);
-    this.render();
-  }
-}
 
 export class ImageView {
   constructor(object, { store }) {
     this.object = object;
     this.store = store;
-    this.controls = [];
+    this.controls = []; // the <RectangleLabels> controls drawing boxes on this image
     this.annotator = null;
     this.zoom = 1; // relative to "fit"
     this.panLocked = false; // the Pan switch: drags move the image instead of drawing
+  }
+
+  /** The image keys act on every image of the page at once. */
+  static shortcuts(views) {
+    const each = (run) => () => views.forEach(run);
+    return [
+      { group: "Image", keys: ["+", "="], label: "Zoom in", run: each((view) => view.zoomBy(ZOOM_STEP)), repeat: true },
+      { group: "Image", keys: ["-"], label: "Zoom out", run: each((view) => view.zoomBy(1 / ZOOM_STEP)), repeat: true },
+      { group: "Image", keys: ["0"], label: "Fit the image to the screen", run: each((view) => view.fit()) },
+      { group: "Image", keys: ["Space"], label: "Hold and drag to pan (or drag with the middle button; Ctrl+wheel zooms)", run: () => {}, when: () => false },
+    ];
+  }
+
+  attach(boxesControl) {
+    this.controls.push(boxesControl);
+  }
+
+  /** Start loading and decoding a fetched task's image before it is shown; show() uses this very element. */
+  preload(task) {
+    const url = task.data?.[this.object.field];
+    if (typeof url !== "string" || !url) return;
+    const image = new Image();
+    image.decoding = "async";
+    image.src = url;
+    image.decode().catch(() => {}); // a broken image shows as broken; the task can still be skipped
+    task.images ||= {};
+    task.images[this.object.field] = image;
   }
 
   mount(container) {
@@ -175,6 +186,11 @@ export class ImageView {
     return this.store.items.filter((item) => item.type === "rectanglelabels" && names.has(item.from_name));
   }
 
+  /** The boxes in the order they were drawn, as the region list shows them and the arrow keys walk them. */
+  regions() {
+    return this.boxes();
+  }
+
   #createAnnotator(image) {
     const annotator = window.Annotorious.createImageAnnotator(image, {
       drawingEnabled: this.controls.length > 0, drawingMode: "drag", userSelectAction: "EDIT", theme: "light",
@@ -305,3 +321,5 @@ function annotoriousBox(item, width, height) {
   geometry.bounds = { minX: geometry.x, minY: geometry.y, maxX: geometry.x + geometry.w, maxY: geometry.y + geometry.h };
   return { id: item.id, bodies: [], target: { annotation: item.id, selector: { type: "RECTANGLE", geometry } } };
 }
+
+registerObject("image", ImageView);

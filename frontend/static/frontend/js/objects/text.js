@@ -1,9 +1,11 @@
-// <Text> and <Labels>: the text, with labelled spans highlighted in their label's colour (overlaps stack as
-// underlines), selected with the mouse and labelled by key or by the palette.
+// <Text>: the task's text, with the spans of the <Labels> controls pointing at it highlighted in their label's
+// colour (overlaps stack as underlines), selected with the mouse and labelled by key or by the palette.
 //
 // Offsets in results are Python string indices, i.e. code points; the DOM counts UTF-16 units. An emoji is one
 // code point and two units, so every offset crosses `CodePoints` on its way in and out.
-import { colourOf, el, LabelsControl } from "./common.js";
+import { colourOf } from "../controls/common.js";
+import { el } from "../dom.js";
+import { registerObject } from "../registry.js";
 
 export class CodePoints {
   constructor(text) {
@@ -28,32 +30,16 @@ export class CodePoints {
   }
 }
 
-/** A <Labels> control: its palette, the key of each label, the active label for the next selection. */
-export class SpanLabelsControl extends LabelsControl {
-  constructor(control, context) {
-    super(control, context, "select text, then a label");
-  }
-
-  howToAnswer() {
-    return "label at least one span of text";
-  }
-
-  /** A label key: label the selected text; else relabel the selected span; else arm the label for the next selection. */
-  press(label) {
-    const range = this.view?.selectedRange();
-    if (range) return this.view.addSpan(this, range, label);
-    if (this.relabelSelected(label)) return;
-    this.active = this.active === label ? null : label;
-    this.render();
-  }
-}
-
 export class TextView {
   constructor(object, { store }) {
     this.object = object;
     this.store = store;
-    this.controls = [];
+    this.controls = []; // the <Labels> controls drawing spans on this text
     this.points = new CodePoints("");
+  }
+
+  attach(labelsControl) {
+    this.controls.push(labelsControl);
   }
 
   mount(container) {
@@ -72,6 +58,11 @@ export class TextView {
   spans() {
     const names = new Set(this.controls.map((control) => control.control.name));
     return this.store.items.filter((item) => item.type === "labels" && names.has(item.from_name));
+  }
+
+  /** The spans in reading order, as the region list shows them and the arrow keys walk them. */
+  regions() {
+    return this.spans().sort((a, b) => a.value.start - b.value.start || a.value.end - b.value.end);
   }
 
   /** The window's text selection inside this text, in code points, without surrounding white space. */
@@ -167,3 +158,5 @@ export class TextView {
     });
   }
 }
+
+registerObject("text", TextView);
