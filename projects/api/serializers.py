@@ -197,9 +197,9 @@ class VisibleAnnotationsSerializer(serializers.ListSerializer):
 
 
 class TaskDetailSerializer(TaskSerializer):
-    """One task with the work on it; the context's `work` (projects.selectors.VisibleWork) says what the caller
-    may see of it."""
+    """One task with its annotations (those you may see), predictions, consensus and review."""
 
+    # The context's `work` (projects.selectors.VisibleWork) says what the caller may see of the task.
     annotations = VisibleAnnotationsSerializer(child=AnnotationSerializer())
     predictions = PredictionSerializer(many=True)
     consensus = serializers.SerializerMethodField()

@@ -6,8 +6,7 @@ from ..models import AnnotatorScore
 
 
 class AnnotatorScoreSerializer(serializers.ModelSerializer):
-    """A row of quality.selectors.annotator_scores (which annotates `few_tasks`)."""
-
+    # Serializes quality.selectors.annotator_scores, which annotates `few_tasks`.
     username = serializers.CharField(source="user.username")
     gold_accuracy = serializers.FloatField(allow_null=True)
     few_tasks = serializers.BooleanField(read_only=True, help_text="Under 20 tasks: treat the estimates as noise.")
