@@ -1,6 +1,7 @@
 """Review: a reviewer settles a doubtful task by accepting an annotation or the consensus, editing the result, or
 rejecting the task back to the pool for a fresh set of annotators. Pending tasks are leased to one reviewer at a
-time, as the queue leases tasks to annotators; `decide` is the only writer of a task's review fields."""
+time, as the queue leases tasks to annotators. Only this module writes a task's review fields: `send_to_review`
+asks for a review, `next_task_to_review` leases, `decide` records the decision."""
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -24,6 +25,11 @@ class ReviewError(Exception):
 
 class NotPendingReview(Exception):
     """The task does not wait for review (any more): another reviewer decided it first (HTTP 409)."""
+
+
+def send_to_review(task_ids: list[int]) -> None:
+    """Put tasks in the review queue (the consensus found them doubtful, or sampled them), held by nobody yet."""
+    Task.objects.filter(pk__in=task_ids).update(review_status=ReviewStatus.PENDING, review_leased_to=None, review_lease_until=None)
 
 
 def next_task_to_review(project: Project, reviewer) -> Task | None:
