@@ -73,7 +73,7 @@ CLAIMABLE_SQL = "(review_lease_until IS NULL OR review_lease_until <= %(now)s OR
 def _claim(project: Project, reviewer, *, now: datetime, until: datetime) -> Task | None:
     sql = CLAIM_SQL.strip().format(task=Task._meta.db_table, claimable=CLAIMABLE_SQL)
     params = {
-        "reviewer": reviewer.pk, "project": project.pk, "pending": ReviewStatus.PENDING,
+        "reviewer": reviewer.pk, "project": project.pk, "pending": ReviewStatus.PENDING.value,
         "now": connection.ops.adapt_datetimefield_value(now), "until": connection.ops.adapt_datetimefield_value(until),
     }
     return next(iter(Task.objects.raw(sql, params)), None)
