@@ -1,6 +1,6 @@
 """The annotator's pages (their projects, a project's instructions, the labeling page) and uploaded task files
 served only to members of their project. Views stay thin: access checks in projects.access, progress in
-projects.queue, the label config's page shape in frontend.labeling; the labeling itself runs in the browser."""
+projects.selectors, the label config's page shape in frontend.labeling; the labeling itself runs in the browser."""
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
@@ -10,29 +10,23 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
 from projects import access
-from projects.models import ReviewStatus
-from projects.queue import annotator_progress, annotator_progress_in
 from projects.imports.service import UPLOAD_PREFIX
+from projects.selectors import annotator_progress, projects_with_progress
+from quality.selectors import pending_review_count
 
 from .labeling import page_assets, page_config
 
 
 @login_required
 def home(request):
-    projects = list(access.projects_with_role(request.user).order_by("-id"))
-    progress = annotator_progress_in(projects, request.user)
-    for project in projects:
-        project.progress = progress[project.pk]
-    return render(request, "frontend/home.html", {"projects": projects})
+    return render(request, "frontend/home.html", {"projects": projects_with_progress(request.user)})
 
 
 @login_required
 def project_page(request, project_id: int):
     project = access.get_project_for(request.user, project_id)
     progress = annotator_progress(project, request.user)
-    waiting_review = (
-        project.tasks.filter(review_status=ReviewStatus.PENDING).count() if project.user_role in access.REVIEW else None
-    )
+    waiting_review = pending_review_count(project) if project.user_role in access.REVIEW else None
     return render(request, "frontend/project.html", {"project": project, "progress": progress, "waiting_review": waiting_review})
 
 

@@ -44,7 +44,16 @@ def role_in(user, project: Project) -> str | None:
 
 
 def get_project_for(user, project_id, *, roles: frozenset | None = None) -> Project:
-    project = projects_with_role(user).filter(pk=project_id).first()  # one query: the project and the role
+    return _checked(projects_with_role(user).filter(pk=project_id).first(), roles)  # one query: the project and the role
+
+
+def get_project_with_counts_for(user, project_id, *, roles: frozenset | None = None) -> Project:
+    """get_project_for's project, with the annotation count the user may see (with_visible_annotation_counts)."""
+    projects = with_visible_annotation_counts(projects_with_role(user), user)
+    return _checked(projects.filter(pk=project_id).first(), roles)
+
+
+def _checked(project: Project | None, roles: frozenset | None) -> Project:
     role = project.user_role if project else None
     if role is None:
         raise Http404("No project with that id among yours.")
@@ -54,11 +63,12 @@ def get_project_for(user, project_id, *, roles: frozenset | None = None) -> Proj
 
 
 def get_task_for(user, task_id) -> Task:
-    task = Task.objects.select_related("project").filter(pk=task_id).first()
-    role = role_in(user, task.project) if task else None
-    if role is None:
+    """The task, its `project` read through projects_with_role so that it carries the user's `user_role`."""
+    task = Task.objects.filter(pk=task_id).first()
+    project = projects_with_role(user).filter(pk=task.project_id).first() if task else None
+    if project is None or project.user_role is None:
         raise Http404("No task with that id in your projects.")
-    task.project.user_role = role
+    task.project = project  # the relation's own cache, filled with the role-annotated row
     return task
 
 
@@ -106,10 +116,6 @@ def with_visible_annotation_counts(projects: QuerySet[Project], user) -> QuerySe
         When(Q(blind=True, user_role=Role.ANNOTATOR), then=Coalesce(Subquery(own), 0)),
         default=F("annotation_count"), output_field=IntegerField(),
     ))
-
-
-def own_annotation_count(user, project: Project) -> int:
-    return Annotation.objects.filter(project=project, completed_by=user, was_cancelled=False).count()
 
 
 def with_own_task_counts(tasks: QuerySet[Task], user) -> QuerySet[Task]:

@@ -362,7 +362,7 @@ class TaskAdmin(ManagedRowsMixin, admin.ModelAdmin):
     readonly_fields = [
         "annotation_count", "cancelled_count", "is_finished", "reserved_count", "uncertainty", "extra_annotations",
         "consensus_result", "agreement", "consensus_method", "consensus_confidence", "consensus_at",
-        "review_status", "reviewed_result", "reviewed_by", "reviewed_at",
+        "review_status", "reviewed_result", "reviewed_by", "reviewed_at", "review_leased_to", "review_lease_until",
     ]
     inlines = [AnnotationInline, PredictionInline]
     show_full_result_count = False

@@ -168,6 +168,11 @@ class Task(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # The reviewer a pending task is handed to, until when; moved by quality.review's conditional UPDATE.
+    review_leased_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    review_lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

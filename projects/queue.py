@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -172,39 +172,3 @@ def _delete_leases(leases) -> int:
         Task.objects.filter(pk__in=task_ids).update(reserved_count=Greatest(F("reserved_count") - amount, 0))
     return len(locked)
 
-
-def annotator_progress(project: Project, user) -> dict:
-    """What the annotator did in the project and how many tasks are still open to them."""
-    return annotator_progress_in([project], user)[project.pk]
-
-
-def annotator_progress_in(projects: list[Project], user) -> dict[int, dict]:
-    """annotator_progress for several projects (the home page's list) in one grouped query."""
-    own = {
-        row["project_id"]: row for row in
-        Annotation.objects.filter(project__in=projects, completed_by=user).order_by().values("project_id").annotate(
-            done=Count("id", filter=Q(was_cancelled=False)),
-            skipped=Count("id", filter=Q(was_cancelled=True)),
-            on_open_tasks=Count("id", filter=Q(task__is_finished=False)),
-        )
-    }
-    progress = {}
-    for project in projects:
-        mine = own.get(project.pk, {"done": 0, "skipped": 0, "on_open_tasks": 0})
-        open_tasks = max(project.task_count - project.finished_task_count, 0)
-        progress[project.pk] = {
-            "done": mine["done"], "skipped": mine["skipped"], "remaining": max(open_tasks - mine["on_open_tasks"], 0),
-        }
-    return progress
-
-
-def annotation_history(project: Project, user, *, before: int | None = None, limit: int = 20) -> list[dict]:
-    """The annotator's own annotations in the project, newest first, `limit` at a time (keyset on id)."""
-    annotations = Annotation.objects.filter(project=project, completed_by=user)
-    if before is not None:
-        annotations = annotations.filter(pk__lt=before)
-    rows = annotations.order_by("-id").values("id", "task_id", "was_cancelled", "updated_at")[:limit]
-    return [
-        {"annotation": row["id"], "task": row["task_id"], "was_cancelled": row["was_cancelled"], "updated_at": row["updated_at"]}
-        for row in rows
-    ]

@@ -2,11 +2,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
-from projects.models import ReviewStatus
-
-from . import recompute
-from .consensus import MIN_HISTORY_FOR_WEIGHTS
-from .models import AnnotatorScore
+from . import recompute, selectors
 
 
 def project_quality(admin_site, request, project):
@@ -15,13 +11,11 @@ def project_quality(admin_site, request, project):
         messages.info(request, f"Recomputing consensus in the background (job {job.pk}).")
         return redirect("admin:projects_job_change", job.pk)
     summary = project.quality_summary or recompute.EMPTY_SUMMARY
-    scores = list(AnnotatorScore.objects.filter(project=project).select_related("user").order_by("user__username"))
-    for score in scores:
-        score.few = score.tasks_done < MIN_HISTORY_FOR_WEIGHTS
     context = {
         **admin_site.each_context(request),
-        "project": project, "summary": summary, "scores": scores, "histogram": histogram_bars(summary.get("histogram") or []),
-        "pending_review": project.tasks.filter(review_status=ReviewStatus.PENDING).count(),
+        "project": project, "summary": summary, "scores": selectors.annotator_scores(project),
+        "histogram": histogram_bars(summary.get("histogram") or []),
+        "pending_review": selectors.pending_review_count(project),
         "title": f"Quality of {project}",
     }
     return render(request, "admin/quality/project_quality.html", context)

@@ -14,6 +14,7 @@ from projects.services import ask_for_more_annotations, project_config
 from .engine import TaskConsensus
 from .merging import aggregate_task_result
 from .models import AnnotatorScore
+from .review import send_to_review
 
 # Estimates from fewer tasks than this are noise (../shared/CONSENSUS.md): flagged, and not used to weigh votes.
 MIN_HISTORY_FOR_WEIGHTS = 20
@@ -107,7 +108,7 @@ def route_task(task: Task, project: Project, agreement: float | None) -> None:
     if decision == "more":
         ask_for_more_annotations(task_id=task.pk, count=1)
     elif decision == "review":
-        Task.objects.filter(pk=task.pk).update(review_status=ReviewStatus.PENDING)
+        send_to_review([task.pk])
 
 
 def routing_decision(task: Task, project: Project, agreement: float | None) -> str | None:

@@ -11,7 +11,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from projects.jobs import Progress, finish_job, start_job
-from projects.models import AggregationMethod, Annotation, Job, Project, ReviewStatus, Task
+from projects.models import AggregationMethod, Annotation, Job, Project, Task
 from projects.services import ask_for_more_annotations, project_config
 
 from .consensus import controls_of, routing_decision, task_text, update_consensus_columns
@@ -20,6 +20,7 @@ from .engine import (AnnotationRow, CrowdLabels, DawidSkeneFit, TaskConsensus, a
                      recommended_method, result_item, stable_seed, summarize_agreement, vote_counts)
 from .merging import agreement_with_consensus, merge_by_type
 from .models import AnnotatorScore
+from .review import send_to_review
 
 EMPTY_SUMMARY = {"computed_at": None, "method": None, "overall": None, "per_label": {}, "histogram": [], "tasks": 0}
 TASK_CHUNK = 2000
@@ -219,7 +220,7 @@ def merge_chunk(project: Project, config, controls: list[dict], chunk, decisions
             tally.annotation_rows.extend(score_rows(controls, task, annotations, merged.result))
     with transaction.atomic():
         update_consensus_columns(changed)
-        Task.objects.filter(pk__in=review).update(review_status=ReviewStatus.PENDING)
+        send_to_review(review)
         for task_id in more:
             ask_for_more_annotations(task_id=task_id, count=1)
     tally.sent_to_review += len(review)

@@ -5,16 +5,16 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from rest_framework.exceptions import PermissionDenied
 
 from projects import access
 from projects.access import REVIEW
 from projects.label_config import ResultError
-from projects.models import Annotation, Task
 from projects.services import project_config
 
-from . import review
+from . import review, selectors
 from .review_page import describe
 
 
@@ -30,11 +30,11 @@ def review_page(request, project_id: int):
     project = _reviewable_project(request.user, project_id)
     if request.method == "POST":
         return _decide(request, project)
-    task = review.next_task_to_review(project)
+    task = review.next_task_to_review(project, request.user)
     if task is None:
         return render(request, "quality/review.html", {"project": project, "task": None})
     objects = project_config(project).objects
-    annotations = list(Annotation.objects.filter(task=task, was_cancelled=False).select_related("completed_by").order_by("id"))
+    annotations = selectors.submitted_annotations(task)
     columns = [
         {"key": str(n), "title": f"{a.completed_by.username if a.completed_by else 'imported'}", "annotation": a.pk, **describe(a.result, task.data, objects)}
         for n, a in enumerate(annotations, start=1)
@@ -48,24 +48,40 @@ def review_page(request, project_id: int):
 
 
 def _decide(request, project):
-    task = Task.objects.filter(project=project, pk=request.POST.get("task")).first()
-    if task is None:
+    """The page's form posts the API's decision names: `action` (accept, edit, reject), `annotation`, `result`."""
+    task_id = _task_in_project(request, project)
+    if task_id is None:
         messages.error(request, "That task is not in this project.")
         return redirect("review", project_id=project.pk)
-    action = request.POST.get("action")
+    action = request.POST.get("action", "")
     try:
-        if action == "accept-annotation":
-            review.accept_annotation(task=task, reviewer=request.user, annotation_id=int(request.POST.get("annotation", 0)))
-        elif action == "accept-consensus":
-            review.accept_consensus(task=task, reviewer=request.user)
-        elif action == "edit":
-            review.edit_result(task=task, reviewer=request.user, result=json.loads(request.POST.get("result", "")))
-        elif action == "reject":
-            review.reject(task=task, reviewer=request.user)
-        else:
-            raise review.ReviewError(f"Unknown action {action!r}.")
-    except (review.ReviewError, ResultError, ValueError) as exc:
-        messages.error(request, f"Task {task.pk} was not changed: {exc}")
+        review.decide(task_id=task_id, reviewer=request.user, action=action, **_decision_fields(request.POST))
+    except (review.ReviewError, review.NotPendingReview, ResultError, ValueError) as exc:
+        messages.error(request, f"Task {task_id} was not changed: {exc}")
     else:
-        messages.success(request, f"Task {task.pk}: {action.replace('-', ' ')} recorded.")
+        messages.success(request, f"Task {task_id}: {_recorded(action, request.POST)} recorded.")
     return redirect("review", project_id=project.pk)
+
+
+def _task_in_project(request, project) -> int | None:
+    try:
+        task = access.get_task_for(request.user, int(request.POST.get("task", "")))
+    except (ValueError, Http404):
+        return None
+    return task.pk if task.project_id == project.pk else None
+
+
+def _decision_fields(form) -> dict:
+    """The annotation to accept (none: the consensus) and the edited result, parsed; ValueError when malformed."""
+    fields = {}
+    if form.get("annotation"):
+        fields["annotation_id"] = int(form["annotation"])
+    if form.get("action") == review.EDIT:
+        fields["result"] = json.loads(form.get("result", ""))
+    return fields
+
+
+def _recorded(action: str, form) -> str:
+    if action == review.ACCEPT:
+        return "accepted annotation" if form.get("annotation") else "accepted consensus"
+    return {review.EDIT: "edited result", review.REJECT: "rejection"}.get(action, action)

@@ -248,7 +248,7 @@ def test_predictions_are_shown_newest_last(text_project, annotator):
 
 
 def test_progress_over_several_projects_is_one_query(text_project, image_project, annotator, django_assert_num_queries):
-    from projects.queue import annotator_progress_in
+    from projects.selectors import annotator_progress_in
 
     (task,) = import_texts(text_project, "a")
     submit(annotator, task)

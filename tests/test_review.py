@@ -1,5 +1,9 @@
-"""Review through the API and the reviewer's page: accept an annotation or the consensus, edit, reject."""
+"""Review through the API and the reviewer's page: accept an annotation or the consensus, edit, reject; pending tasks
+leased to one reviewer at a time; a decision on a task already decided is refused."""
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from projects import services
 from projects.models import ReviewStatus, Role, Task
@@ -119,7 +123,7 @@ def test_the_review_page_shows_annotations_side_by_side_and_records_a_decision(c
     assert "annotator" in page and "other_annotator" in page and "Consensus" in page
     assert '<mark title="PER">Alice<sup>PER</sup></mark>' in page and '<mark title="LOC">Paris<sup>LOC</sup></mark>' in page
 
-    response = client.post(f"/projects/{text_project.pk}/review/", {"task": task.pk, "action": "accept-annotation", "annotation": first})
+    response = client.post(f"/projects/{text_project.pk}/review/", {"task": task.pk, "action": "accept", "annotation": first})
 
     assert response.status_code == 302
     task.refresh_from_db()
@@ -140,3 +144,124 @@ def test_the_project_page_links_reviewers_to_the_waiting_tasks(client, text_proj
     client.force_login(annotator)
     page = client.get(f"/projects/{text_project.pk}/")
     assert page.status_code == 200 and "Review (" not in page.content.decode()
+
+
+@pytest.fixture
+def second_reviewer(make_user, text_project):
+    user = make_user("second_reviewer")
+    services.add_member(project=text_project, user=user, role=Role.REVIEWER)
+    return user
+
+
+@pytest.fixture
+def two_doubtful_tasks(text_project, doubtful_task, annotator, other_annotator):
+    """doubtful_task and a second task waiting for review after it."""
+    (later,) = import_texts(text_project, "Bob stayed in Rome")
+    submit(annotator, later, [sentiment("Positive")])
+    submit(other_annotator, later, [sentiment("Negative")])
+    Task.objects.filter(pk=later.pk).update(review_status=ReviewStatus.PENDING)
+    return doubtful_task[0], later
+
+
+def next_to_review(user, project):
+    return client_for(user).get(f"/api/projects/{project.pk}/review/next/")
+
+
+def test_two_reviewers_are_handed_different_tasks_and_each_keeps_theirs(text_project, reviewer, second_reviewer, two_doubtful_tasks):
+    first, second = two_doubtful_tasks
+
+    mine, theirs = next_to_review(reviewer, text_project).json(), next_to_review(second_reviewer, text_project).json()
+
+    assert (mine["id"], theirs["id"]) == (first.pk, second.pk)
+    assert next_to_review(reviewer, text_project).json()["id"] == first.pk  # a reload resumes the same task
+    assert next_to_review(second_reviewer, text_project).json()["id"] == second.pk
+
+
+def test_a_reviewer_finds_nothing_while_the_only_waiting_task_is_leased_to_another(text_project, reviewer, second_reviewer, doubtful_task):
+    assert next_to_review(reviewer, text_project).status_code == 200
+
+    assert next_to_review(second_reviewer, text_project).status_code == 204
+
+
+def test_an_expired_review_lease_frees_the_task_for_another_reviewer(text_project, reviewer, second_reviewer, doubtful_task, monkeypatch):
+    task, _, _ = doubtful_task
+    assert next_to_review(reviewer, text_project).json()["id"] == task.pk
+
+    later = timezone.now() + timedelta(minutes=text_project.lease_minutes, seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+
+    assert next_to_review(second_reviewer, text_project).json()["id"] == task.pk
+    assert next_to_review(reviewer, text_project).status_code == 204  # the task is the other reviewer's now
+
+
+def test_a_decision_frees_the_lease_and_the_reviewer_gets_the_next_task(text_project, reviewer, two_doubtful_tasks):
+    first, second = two_doubtful_tasks
+    assert next_to_review(reviewer, text_project).json()["id"] == first.pk
+
+    assert decide(reviewer, first, action="accept").status_code == 200
+
+    assert next_to_review(reviewer, text_project).json()["id"] == second.pk
+    first.refresh_from_db()
+    assert (first.review_leased_to_id, first.review_lease_until) == (None, None)
+
+
+def test_deciding_a_task_already_decided_is_a_409_and_keeps_the_first_decision(reviewer, second_reviewer, doubtful_task):
+    task, first, second = doubtful_task
+    assert decide(reviewer, task, action="accept", annotation=first).status_code == 200
+
+    late = decide(second_reviewer, task, action="reject")
+
+    assert late.status_code == 409 and "does not wait for review" in late.json()["detail"]
+    task.refresh_from_db()
+    assert (task.review_status, task.reviewed_by_id, task.extra_annotations) == (ReviewStatus.ACCEPTED, reviewer.pk, 0)
+
+
+def test_a_task_never_sent_to_review_cannot_be_decided(text_project, reviewer):
+    (task,) = import_texts(text_project, TEXT)
+
+    assert decide(reviewer, task, action="reject").status_code == 409
+
+
+def test_the_review_page_says_when_another_reviewer_decided_first(client, text_project, reviewer, second_reviewer, doubtful_task):
+    task, first, _ = doubtful_task
+    decide(second_reviewer, task, action="accept", annotation=first)
+    client.force_login(reviewer)
+
+    page = client.post(f"/projects/{text_project.pk}/review/", {"task": task.pk, "action": "reject"}, follow=True).content.decode()
+
+    assert f"Task {task.pk} was not changed" in page and "does not wait for review" in page
+    task.refresh_from_db()
+    assert (task.review_status, task.reviewed_by_id) == (ReviewStatus.ACCEPTED, second_reviewer.pk)
+
+
+@pytest.mark.parametrize("button, expected", [
+    ({"action": "accept"}, ReviewStatus.ACCEPTED),
+    ({"action": "reject"}, ReviewStatus.REJECTED),
+    ({"action": "edit", "result": '[{"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["Neutral"]}}]'}, ReviewStatus.EDITED),
+])
+def test_the_review_page_posts_the_apis_decision_names(client, text_project, reviewer, doubtful_task, button, expected):
+    task, _, _ = doubtful_task
+    client.force_login(reviewer)
+
+    client.post(f"/projects/{text_project.pk}/review/", {"task": task.pk, **button})
+
+    task.refresh_from_db()
+    assert task.review_status == expected
+    assert task.reviewed_result == {"accept": [sentiment("Positive")], "reject": None, "edit": [sentiment("Neutral")]}[button["action"]]
+
+
+@pytest.mark.parametrize("annotators", [2, 12])
+def test_review_next_costs_four_queries_however_many_annotations(text_project, reviewer, make_user, annotators, django_assert_num_queries):
+    """The project with the reviewer's role, the lease (claimed and read in one statement), annotations, predictions."""
+    (task,) = import_texts(text_project, TEXT)
+    for n in range(annotators):
+        author = make_user(f"author{n}")
+        services.add_member(project=text_project, user=author, role=Role.ANNOTATOR)
+        submit(author, task, [sentiment("Positive")])
+    Task.objects.filter(pk=task.pk).update(review_status=ReviewStatus.PENDING)
+    client = client_for(reviewer)
+
+    with django_assert_num_queries(4):
+        response = client.get(f"/api/projects/{text_project.pk}/review/next/")
+
+    assert response.status_code == 200 and len(response.json()["annotations"]) == annotators

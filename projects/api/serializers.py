@@ -189,8 +189,18 @@ class ReviewSerializer(serializers.Serializer):
     reviewed_at = serializers.DateTimeField(allow_null=True)
 
 
+class VisibleAnnotationsSerializer(serializers.ListSerializer):
+    """The task's annotations the caller may see, read from the context's `work` rather than from the task."""
+
+    def get_attribute(self, instance):
+        return self.context["work"].annotations
+
+
 class TaskDetailSerializer(TaskSerializer):
-    annotations = AnnotationSerializer(many=True, source="visible_annotations")
+    """One task with its annotations (those you may see), predictions, consensus and review."""
+
+    # The context's `work` (projects.selectors.VisibleWork) says what the caller may see of the task.
+    annotations = VisibleAnnotationsSerializer(child=AnnotationSerializer())
     predictions = PredictionSerializer(many=True)
     consensus = serializers.SerializerMethodField()
     review = serializers.SerializerMethodField()
@@ -198,16 +208,26 @@ class TaskDetailSerializer(TaskSerializer):
     class Meta(TaskSerializer.Meta):
         fields = [*TaskSerializer.Meta.fields, "annotations", "predictions", "consensus", "review"]
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self._work.sees_others_work:  # counts of their own annotations only: the others' would leak
+            data.update(self._work.own_counts())
+        return data
+
+    @property
+    def _work(self):
+        return self.context["work"]
+
     @extend_schema_field(ConsensusSerializer(allow_null=True))
     def get_consensus(self, task: Task) -> dict | None:
         """Null until the task has one, and for annotators of a blind project (it would show others' work)."""
-        if task.consensus_at is None or not getattr(task, "sees_others_work", False):
+        if task.consensus_at is None or not self._work.sees_others_work:
             return None
         return ConsensusSerializer(task).data
 
     @extend_schema_field(ReviewSerializer(allow_null=True))
     def get_review(self, task: Task) -> dict | None:
-        if not task.review_status or not getattr(task, "sees_others_work", False):
+        if not task.review_status or not self._work.sees_others_work:
             return None
         return ReviewSerializer(task).data
 

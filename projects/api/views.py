@@ -12,12 +12,12 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, I
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import access, queue, services, task_edits, tokens
+from .. import access, queue, selectors, services, task_edits, tokens
 from ..access import MANAGE
 from ..imports import service as import_service
 from ..imports.uploads import spool_body
 from ..jobs import request_cancel
-from ..models import Annotation, Project, ProjectMember, Role, Task
+from ..models import Project, ProjectMember, Task
 from . import serializers as s
 from .errors import GuardedJSONParser, job_start_status
 from .pagination import is_whole_number, whole_number_param
@@ -100,8 +100,7 @@ class ProjectListView(generics.ListCreateAPIView):
 
     def perform_create(self, serializer):
         project = services.create_project(creator=self.request.user, **serializer.validated_data)
-        project.user_role = Role.MANAGER
-        serializer.instance = project
+        serializer.instance = access.get_project_for(self.request.user, project.pk)  # with the creator's role
 
 
 class ProjectDetailView(generics.RetrieveUpdateDestroyAPIView):
@@ -109,15 +108,11 @@ class ProjectDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     def get_object(self):
         roles = None if self.request.method == "GET" else MANAGE
-        project = access.get_project_for(self.request.user, self.kwargs["pk"], roles=roles)
-        if not access.sees_others_work(self.request.user, project):
-            project.own_annotation_count = access.own_annotation_count(self.request.user, project)
-        return project
+        return access.get_project_with_counts_for(self.request.user, self.kwargs["pk"], roles=roles)
 
     def perform_update(self, serializer):
         updated = services.update_project(project=serializer.instance, changes=serializer.validated_data)
-        updated.user_role = serializer.instance.user_role
-        serializer.instance = updated
+        serializer.instance = access.get_project_for(self.request.user, updated.pk)  # with the caller's role
 
 
 class MemberListView(generics.ListCreateAPIView):
@@ -250,7 +245,8 @@ class TaskDetailView(APIView):
 
     @extend_schema(responses=s.TaskDetailSerializer)
     def get(self, request, pk: int):
-        return Response(s.TaskDetailSerializer(_task_with_visible_work(request.user, access.get_task_for(request.user, pk))).data)
+        task = access.get_task_for(request.user, pk)
+        return Response(s.TaskDetailSerializer(task, context={"work": selectors.visible_work(request.user, task)}).data)
 
     @extend_schema(
         request=s.TaskPatchSerializer,
@@ -265,8 +261,8 @@ class TaskDetailView(APIView):
             updated = task_edits.update_task(task=task, changes=dict(body.validated_data))
         except task_edits.InvalidTaskChange as exc:
             raise ValidationError({exc.field: [str(exc)]}) from None
-        updated.project.user_role = task.project.user_role
-        return Response(s.TaskDetailSerializer(_task_with_visible_work(request.user, updated)).data)
+        # The change leaves the annotations as they were: read what the caller may see of them through `task`.
+        return Response(s.TaskDetailSerializer(updated, context={"work": selectors.visible_work(request.user, task)}).data)
 
     @extend_schema(responses={204: None, 403: None})
     def delete(self, request, pk: int):
@@ -278,16 +274,6 @@ def _managed_task(user, task_id: int) -> Task:
     task = access.get_task_for(user, task_id)
     if task.project.user_role not in MANAGE:
         raise PermissionDenied(f"Only managers of project {task.project_id} may change its tasks; you are {task.project.user_role}.")
-    return task
-
-
-def _task_with_visible_work(user, task: Task) -> Task:
-    annotations = access.visible_annotations(user, task.project, Annotation.objects.filter(task=task))
-    task.visible_annotations = list(annotations)
-    task.sees_others_work = access.sees_others_work(user, task.project)
-    if not task.sees_others_work:  # counts of their own annotations only: the others' would leak
-        task.own_annotation_count = sum(1 for annotation in task.visible_annotations if not annotation.was_cancelled)
-        task.own_cancelled_count = len(task.visible_annotations) - task.own_annotation_count
     return task
 
 
@@ -389,7 +375,7 @@ class HistoryView(APIView):
         project = access.get_project_for(request.user, pk)
         before = _positive_int_param(request, "before", default=None, maximum=None)
         limit = _positive_int_param(request, "limit", default=20, maximum=100)
-        rows = queue.annotation_history(project, request.user, before=before, limit=limit)
+        rows = selectors.annotation_history(project, request.user, before=before, limit=limit)
         next_before = rows[-1]["annotation"] if len(rows) == limit else None
         return Response(s.HistorySerializer({"results": rows, "next_before": next_before}).data)
 
@@ -403,7 +389,7 @@ class ProgressView(APIView):
     @extend_schema(responses=s.ProgressSerializer)
     def get(self, request, pk: int):
         project = access.get_project_for(request.user, pk)
-        return Response(s.ProgressSerializer(queue.annotator_progress(project, request.user)).data)
+        return Response(s.ProgressSerializer(selectors.annotator_progress(project, request.user)).data)
 
 
 def _if_match_version(request) -> int | None:

@@ -10,10 +10,8 @@ from projects import access
 from projects.access import MANAGE, REVIEW
 from projects.api.errors import job_start_status
 from projects.api.serializers import JobSerializer, TaskDetailSerializer
-from projects.models import Annotation
 
-from .. import recompute, review
-from ..models import AnnotatorScore
+from .. import recompute, review, selectors
 from .serializers import AnnotatorScoreSerializer, ReviewDecisionSerializer
 
 
@@ -32,8 +30,7 @@ class AnnotatorsView(APIView):
     @extend_schema(responses=AnnotatorScoreSerializer(many=True))
     def get(self, request, pk: int):
         project = access.get_project_for(request.user, pk, roles=REVIEW)
-        scores = AnnotatorScore.objects.filter(project=project).select_related("user").order_by("user__username")
-        return Response(AnnotatorScoreSerializer(scores, many=True).data)
+        return Response(AnnotatorScoreSerializer(selectors.annotator_scores(project), many=True).data)
 
 
 class ConsensusJobView(APIView):
@@ -44,43 +41,43 @@ class ConsensusJobView(APIView):
         return Response(JobSerializer(job).data, status=job_start_status(job))
 
 
-def _review_payload(request, task) -> dict:
-    task.visible_annotations = list(Annotation.objects.filter(task=task).order_by("id"))
-    task.sees_others_work = True
-    return TaskDetailSerializer(task).data
+def _review_payload(task) -> dict:
+    return TaskDetailSerializer(task, context={"work": selectors.review_work(task)}).data
 
 
 class ReviewNextView(APIView):
-    @extend_schema(responses={200: TaskDetailSerializer, 204: OpenApiResponse(description="Nothing waits for review.")})
+    @extend_schema(
+        responses={200: TaskDetailSerializer, 204: OpenApiResponse(description="Nothing waits for review.")},
+        description="The next task waiting for review, leased to you (as next/ leases tasks to annotators): asking "
+        "again while the lease holds answers the same task, and other reviewers get other tasks meanwhile.",
+    )
     def get(self, request, pk: int):
         project = access.get_project_for(request.user, pk, roles=REVIEW)
-        task = review.next_task_to_review(project)
+        task = review.next_task_to_review(project, request.user)
         if task is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(_review_payload(request, task))
+        return Response(_review_payload(task))
 
 
 class ReviewDecisionView(APIView):
-    @extend_schema(request=ReviewDecisionSerializer, responses=TaskDetailSerializer)
+    @extend_schema(
+        request=ReviewDecisionSerializer,
+        responses={200: TaskDetailSerializer, 409: OpenApiResponse(description="The task does not wait for review (any more).")},
+    )
     def post(self, request, pk: int):
         task = access.get_task_for(request.user, pk)
         if task.project.user_role not in REVIEW:
             access.get_project_for(request.user, task.project_id, roles=REVIEW)  # raises the 403 with its reason
         body = ReviewDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        decision = body.validated_data
         try:
-            decided = _decide(task, request.user, body.validated_data)
+            decided = review.decide(
+                task_id=task.pk, reviewer=request.user, action=decision["action"],
+                annotation_id=decision.get("annotation"), result=decision.get("result"),
+            )
         except review.ReviewError as exc:
             raise ValidationError({"detail": str(exc)}) from None
-        return Response(_review_payload(request, decided))
-
-
-def _decide(task, reviewer, decision: dict):
-    action = decision["action"]
-    if action == "reject":
-        return review.reject(task=task, reviewer=reviewer)
-    if action == "edit":
-        return review.edit_result(task=task, reviewer=reviewer, result=decision["result"])
-    if "annotation" in decision:
-        return review.accept_annotation(task=task, reviewer=reviewer, annotation_id=decision["annotation"])
-    return review.accept_consensus(task=task, reviewer=reviewer)
+        except review.NotPendingReview as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(_review_payload(decided))
