@@ -11,7 +11,7 @@ CHOICE_MODES = {"single", "single-radio", "multiple"}
 class Choices(ControlType):
     tag = "Choices"
     result_type = "choices"
-    object_kinds = frozenset({"image", "text"})
+    object_kinds = frozenset({"image", "paragraphs", "text"})
     value_tag = "Choice"
     js_module = "controls/choices.js"
 

@@ -8,7 +8,7 @@ from quality.engine.choices import aggregate_text
 class TextArea(ControlType):
     tag = "TextArea"
     result_type = "textarea"
-    object_kinds = frozenset({"image", "text"})
+    object_kinds = frozenset({"image", "paragraphs", "text"})
     js_module = "controls/textarea.js"
 
     def validate_value(self, control: ControlTag, value: dict, objects: list[ObjectTag], task_data: dict) -> None:

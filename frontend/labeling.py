@@ -36,11 +36,13 @@ def page_config(label_config_xml: str) -> dict:
 
 def object_on_page(obj: ObjectTag) -> dict:
     known = object_type(obj.tag)
+    assets = known.assets_for(obj)
     return {
         "name": obj.name, "kind": obj.kind, "field": obj.data_field, "module": static(JS_ROOT + known.js_module),
+        "options": obj.options,
         "assets": {
-            "css": [static(path) for path in known.assets if path.endswith(".css")],
-            "js": [static(path) for path in known.assets if path.endswith(".js")],
+            "css": [static(path) for path in assets if path.endswith(".css")],
+            "js": [static(path) for path in assets if path.endswith(".js")],
         },
     }
 

@@ -22,6 +22,8 @@ class ObjectTag:
     kind: str  # the object type's kind: "image", "text"...
     data_field: str  # the task data key named by value="$field"
     tag: str  # the XML tag, "Image"
+    # Attributes only this object's type reads (say a dialogue's nameKey), parsed by the type.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,17 @@ class ObjectType:
     js_module: str = ""  # its labeling page module, under frontend/js/
     assets: tuple[str, ...] = ()  # static files (.css, .js) the labeling page loads for it
     loads_url: bool = False  # its task field is a URL annotators' browsers fetch (checked on import)
+
+    def parse_attributes(self, element, name: str) -> dict[str, Any]:
+        """Extra ObjectTag fields (`options`) read from the tag's own attributes."""
+        return {}
+
+    def check_control(self, obj: ObjectTag, control: ControlTag, known: ControlType) -> None:
+        """Raise LabelConfigError when this object, as configured, cannot take the control (beyond its kind)."""
+
+    def assets_for(self, obj: ObjectTag) -> tuple[str, ...]:
+        """The static files the labeling page loads for this object as configured."""
+        return self.assets
 
     def validate_data(self, obj: ObjectTag, value: Any) -> None:
         """Raise ResultError when a task's value for this object is unusable."""

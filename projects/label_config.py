@@ -97,7 +97,8 @@ def _parse_object(element, known: ObjectType) -> ObjectTag:
     value = _required_attribute(element, "value")
     if not value.startswith("$") or len(value) < 2:
         raise LabelConfigError(f'<{element.tag} name="{name}"> value must name a task field like "$text", not "{value}"')
-    return ObjectTag(name=name, kind=known.kind, data_field=value[1:], tag=known.tag)
+    own_attributes = known.parse_attributes(element, name)
+    return ObjectTag(name=name, kind=known.kind, data_field=value[1:], tag=known.tag, **own_attributes)
 
 
 def _parse_control(element, known: ControlType) -> ControlTag:
@@ -160,6 +161,7 @@ def _check_links(objects: dict[str, ObjectTag], controls: dict[str, ControlTag])
                 raise LabelConfigError(f'<{control.tag} name="{control.name}"> toName="{to_name}" names no {object_tags}')
             if target.kind not in allowed:
                 raise LabelConfigError(f"<{control.tag}> cannot label <{target.tag} name=\"{target.name}\">")
+            object_type(target.tag).check_control(target, control, control_type(control.tag))
 
 
 def _listed(types: dict, last_word: str) -> str:

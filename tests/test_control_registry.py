@@ -85,9 +85,10 @@ def test_every_control_and_object_of_the_subset_is_registered_with_its_modules()
         "Choices": "controls/choices.js", "Labels": "controls/labels.js",
         "RectangleLabels": "controls/rectanglelabels.js", "TextArea": "controls/textarea.js"}
     assert {tag: (known.kind, known.js_module) for tag, known in registered_objects().items()} == {
-        "Image": ("image", "objects/image.js"), "Text": ("text", "objects/text.js")}
+        "Image": ("image", "objects/image.js"), "Paragraphs": ("paragraphs", "objects/paragraphs.js"),
+        "Text": ("text", "objects/text.js")}
     assert control_type_for_result("RectangleLabels") is controls["RectangleLabels"]
-    assert object_type("Image").assets and not object_type("Text").assets
+    assert object_type("Image").assets and object_type("Paragraphs").assets and not object_type("Text").assets
 
 
 def test_every_module_of_the_controls_package_is_loaded_without_a_list():
@@ -169,7 +170,7 @@ def test_results_of_a_multi_object_control_carry_the_joined_names():
 
 
 @pytest.mark.parametrize("to_name, message", [
-    ("a,zzz", '<Choices name="better"> toName="zzz" names no <Image> or <Text>'),
+    ("a,zzz", '<Choices name="better"> toName="zzz" names no <Image>, '),  # then every other object tag
     ("a,a", 'toName="a,a" names "a" twice'),
 ])
 def test_a_bad_name_in_a_multi_object_toname_is_named(to_name, message):
@@ -189,7 +190,7 @@ def test_an_unknown_name_in_toname_is_a_400_naming_it(api, staff):
     config = TWO_TEXTS.replace('toName="a,b"', 'toName="a,zzz"')
     response = api(staff).post("/api/projects/", {"title": "P", "label_config": config})
     assert response.status_code == 400
-    assert 'toName="zzz" names no <Image> or <Text>' in response.json()["label_config"][0]
+    assert 'toName="zzz" names no <Image>, ' in response.json()["label_config"][0]
 
 
 # --- layering --------------------------------------------------------------------------------------------------

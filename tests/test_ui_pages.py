@@ -54,7 +54,7 @@ def test_layout_keeps_document_order_with_headers():
         {"kind": "control", "name": "objects"},
     ]
     assert config["objects"]["image"] == {
-        "name": "image", "kind": "image", "field": "image", "module": "/static/frontend/js/objects/image.js",
+        "name": "image", "kind": "image", "field": "image", "module": "/static/frontend/js/objects/image.js", "options": {},
         "assets": {"css": ["/static/frontend/vendor/annotorious/annotorious.css"],
                    "js": ["/static/frontend/vendor/annotorious/annotorious.js"]},
     }

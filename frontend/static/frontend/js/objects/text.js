@@ -3,8 +3,11 @@
 //
 // Offsets in results are Python string indices, i.e. code points; the DOM counts UTF-16 units. An emoji is one
 // code point and two units, so every offset crosses `CodePoints` on its way in and out.
+// With markdown="true" (model responses) the text is shown as sanitised Markdown instead; the server refuses spans
+// on such a text, since their offsets would not map onto what is on screen.
 import { colourOf } from "../controls/common.js";
 import { el } from "../dom.js";
+import { renderMarkdown } from "../markdown.js";
 import { registerObject } from "../registry.js";
 
 export class CodePoints {
@@ -52,7 +55,16 @@ export class TextView {
   show(task) {
     const text = task.data[this.object.field];
     this.points = new CodePoints(typeof text === "string" ? text : "");
+    if (this.markdown) {
+      this.root.classList.add("markdown");
+      this.root.replaceChildren(renderMarkdown(this.points.text));
+      return;
+    }
     this.render();
+  }
+
+  get markdown() {
+    return Boolean(this.object.options?.markdown);
   }
 
   spans() {
@@ -119,6 +131,7 @@ export class TextView {
   }
 
   render() {
+    if (this.markdown) return; // no spans to draw, and redrawing would put back the raw text
     const spans = this.spans().sort((a, b) => a.value.start - b.value.start || b.value.end - a.value.end);
     const cuts = new Set([0, this.points.length]);
     for (const span of spans) cuts.add(span.value.start).add(span.value.end);
