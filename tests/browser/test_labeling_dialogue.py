@@ -18,7 +18,9 @@ CONFIG = """<View>
 # What a model might answer, or an attacker put into a data set: each of these must stay text.
 PAYLOADS = ('<script>window.__xss = "script"</script>', '<img src="x" onerror="window.__xss = \'img\'">',
             "[click me](javascript:window.__xss='link')", "![pixel](https://tracker.invalid/pixel.png)")
-ASSISTANT = "Sure. Sort it like this:\n\n```python\nnumbers.sort(reverse=True)\nprint(numbers)  # a comment long enough to be wider than a phone, which the block scrolls\n```\n\n- fast\n- in place\n\nSee [the docs](https://docs.python.org/3/)."
+ASSISTANT = ("Sure. Sort it like this:\n\n"
+             "```python\nnumbers.sort(reverse=True)\nprint(numbers)  # a comment wider than a phone, which the block scrolls\n```\n\n"
+             "- fast\n- in place\n\nSee [the docs](https://docs.python.org/3/).")
 EARLIER = [message for turn in range(6) for message in (
     {"role": "user", "content": f"Earlier question {turn}?"}, {"role": "assistant", "content": f"Earlier answer {turn}."})]
 DIALOGUE = [{"role": "system", "content": "You are a helpful assistant."}, *EARLIER,
@@ -55,7 +57,8 @@ def assert_markdown_rendered(page):
     assert answer.locator("h2").inner_text() == "Two ways" and answer.locator("ol li code").count() == 2
 
 
-def test_a_dialogue_and_a_markdown_answer_render_safely_and_are_labeled_by_keyboard(live_server, signed_in, screenshot, chat_project, annotator):
+def test_a_dialogue_and_a_markdown_answer_render_safely_and_are_labeled_by_keyboard(
+        live_server, signed_in, screenshot, chat_project, annotator):
     page = open_labeling(signed_in(annotator), live_server, chat_project)
     bubbles = page.locator(".message")
     assert bubbles.count() == len(DIALOGUE)

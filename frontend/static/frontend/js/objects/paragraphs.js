@@ -29,7 +29,9 @@ export class ParagraphsView {
 
   mount(container) {
     const { name, options = {} } = this.object;
-    this.pane = el("div", { class: "dialogue-pane", "data-object": name, tabindex: "0", role: "log", "aria-label": `Dialogue ${name}` });
+    this.pane = el("div", {
+      class: "dialogue-pane", "data-object": name, tabindex: "0", role: "log", "aria-label": `Dialogue ${name}`,
+    });
     this.count = el("span", { class: "dialogue-count" });
     container.append(el("div", { class: `object-frame dialogue-frame layout-${options.layout || "dialogue"}` },
       el("div", { class: "dialogue-head" }, this.count,
