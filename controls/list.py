@@ -1,10 +1,5 @@
 """<List>: N candidate responses from the task's data, [{"id", "title", "body"}], for a Ranker or a Rating."""
-from typing import Any
-
 from projects.control_types import ObjectTag, ObjectType, ResultError, ReviewPiece, register_object
-from .text import Segment
-
-TEXT_FIELDS = ("id", "title", "body")
 
 
 @register_object
@@ -13,7 +8,7 @@ class List(ObjectType):
     kind = "list"
     js_module = "objects/list.js"
 
-    def validate_data(self, obj: ObjectTag, value: Any) -> None:
+    def validate_data(self, obj: ObjectTag, value) -> None:
         """A non-empty list of objects, each with a unique non-blank string id, a string body and, optionally, a
         string title (other keys, say the `model` that wrote it, are kept as they are)."""
         where = f'task data "{obj.data_field}"'
@@ -28,12 +23,16 @@ class List(ObjectType):
 
     def review_display(self, obj: ObjectTag, task_data: dict, pieces: list[ReviewPiece]) -> dict:
         """The candidates as text, each headed by its id and title (the review page's text piece)."""
-        entries = list_items(task_data, obj.data_field)
-        shown = [f"[{entry['id']}] {entry.get('title', '')}\n{entry['body']}\n\n" for entry in entries]
-        return {"kind": "text", "name": obj.name, "segments": [Segment(text) for text in shown]}
+        shown = [f"[{entry.get('id')}] {entry.get('title', '')}\n{entry.get('body', '')}\n\n"
+                 for entry in list_items(task_data, obj.data_field)]
+        return {"kind": "text", "name": obj.name, "segments": [{"text": text, "labels": []} for text in shown]}
+
+    def item_ids(self, obj: ObjectTag, task_data: dict) -> list[str]:
+        """The ids of the task's items, in the task's order: what a Ranker or a per-item Rating refers to."""
+        return [entry.get("id") for entry in list_items(task_data, obj.data_field)]
 
 
-def _check_entry(where: str, entry: Any) -> None:
+def _check_entry(where: str, entry) -> None:
     if not isinstance(entry, dict):
         raise ResultError(f'{where} must be an object with "id", "title" and "body"')
     if not isinstance(entry.get("id"), str) or not entry["id"].strip():
@@ -48,7 +47,3 @@ def list_items(task_data: dict, field: str) -> list[dict]:
     """The task's well-formed list items (validate_data has refused any other on import)."""
     value = task_data.get(field)
     return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
-
-
-def item_ids(task_data: dict, field: str) -> list[str]:
-    return [entry.get("id") for entry in list_items(task_data, field)]

@@ -1,11 +1,8 @@
 """<Ranker>: order the items of a <List>, as one ranking or spread over <Bucket name title> children."""
-from collections import Counter
-
 from projects.control_types import (ControlTag, ControlType, ObjectTag, ResultError, ReviewPiece, item_value,
-                                    register_control)
+                                    object_type, register_control)
 from quality.engine import MergeOptions, TaskConsensus
 from quality.engine.ranking import aggregate_ranking
-from .list import item_ids
 
 
 @register_control
@@ -66,8 +63,8 @@ def _keys_wanted(control: ControlTag) -> str:
 
 def _check_every_item_once(control: ControlTag, ranked: list[str], target: ObjectTag, task_data: dict) -> None:
     """Every item of the list exactly once: a ranking that drops, repeats or invents an id is refused by it."""
-    known = item_ids(task_data, target.data_field)
-    repeated = next((item for item, count in Counter(ranked).items() if count > 1), None)
+    known = object_type(target.tag).item_ids(target, task_data)
+    repeated = next((item for index, item in enumerate(ranked) if item in ranked[:index]), None)
     if repeated is not None:
         raise ResultError(f'{control.name} ranks "{repeated}" more than once; each item of {target.name} goes in once')
     invented = next((item for item in ranked if item not in known), None)

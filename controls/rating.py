@@ -1,9 +1,8 @@
 """<Rating>: 1 to maxRating stars for the whole object, or with perItem="true" one rating per item of a <List>."""
 from projects.control_types import (ControlTag, ControlType, LabelConfigError, ObjectTag, ResultError, ReviewPiece,
-                                    item_value, register_control)
+                                    item_value, object_type, register_control)
 from quality.engine import MergeOptions, TaskConsensus
 from quality.engine.rating import aggregate_rating
-from .list import item_ids
 
 DEFAULT_MAX_RATING = 5
 MAX_RATING_LIMIT = 10  # a number key per star; wider scales are sliders, another tag
@@ -44,7 +43,7 @@ class Rating(ControlType):
             if len(items) > 1:
                 raise ResultError(f"{control.name} takes one rating, got {len(items)}")
             return
-        known = item_ids(task_data, objects[0].data_field)
+        known = object_type(objects[0].tag).item_ids(objects[0], task_data)
         rated: set[str] = set()
         for item in items:
             index = item.get("item_index")

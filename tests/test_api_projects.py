@@ -94,7 +94,7 @@ def test_a_control_pointing_at_nothing_gets_400_naming_the_control(api, staff):
     response = api(staff).post("/api/projects/", {"title": "Moods", "label_config": config})
 
     assert response.status_code == 400
-    assert response.json() == {"label_config": ['<Choices name="mood"> toName="txt" names no <Image> or <Text>']}
+    assert response.json() == {"label_config": ['<Choices name="mood"> toName="txt" names no <Image>, <List> or <Text>']}
 
 
 @pytest.mark.parametrize(

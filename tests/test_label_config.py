@@ -34,7 +34,7 @@ REJECTED = {
     "missing toName": (text_view('<Choices name="c"><Choice value="a"/></Choices>'), '<Choices> needs a toName="..."'),
     "object without value": (text_view('<Choices name="c" toName="text"><Choice value="a"/></Choices>', '<Text name="text"/>'), '<Text> needs a value="..."'),
     "value not a field": (text_view('<Choices name="c" toName="text"><Choice value="a"/></Choices>', '<Text name="text" value="text"/>'), 'must name a task field like "$text"'),
-    "toName nowhere": (text_view('<Choices name="c" toName="body"><Choice value="a"/></Choices>'), '<Choices name="c"> toName="body" names no <Image> or <Text>'),
+    "toName nowhere": (text_view('<Choices name="c" toName="body"><Choice value="a"/></Choices>'), '<Choices name="c"> toName="body" names no <Image>, <List> or <Text>'),
     "Labels on Image": (text_view('<Labels name="l" toName="image"><Label value="a"/></Labels>', '<Image name="image" value="$image"/>'), '<Labels> cannot label <Image name="image">'),
     "RectangleLabels on Text": (text_view('<RectangleLabels name="b" toName="text"><Label value="a"/></RectangleLabels>'), "<RectangleLabels> cannot label <Text"),
     "duplicate names": (text_view('<Choices name="text" toName="text"><Choice value="a"/></Choices>'), 'name="text" is used by more than one tag'),
