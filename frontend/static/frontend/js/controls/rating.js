@@ -34,7 +34,7 @@ export class RatingControl {
     const keys = el("p", { class: "rating-keys" }, kbd("1"), "–", kbd(starKey(this.maxRating)), ` rate ${target}`);
     this.panel = panel(this.control, [`1–${this.maxRating}`, this.control.required && "required"].filter(Boolean).join(" · "), keys, this.rows);
     container.append(this.panel);
-    if (this.perItem) document.addEventListener("focusin", () => this.render()); // the outlined row follows the focus
+    if (this.perItem) document.addEventListener("focusin", () => this.#markKeyTarget());
   }
 
   /** The units rated: each list item by id with perItem, else the one whole-object unit (null). */
@@ -89,32 +89,43 @@ export class RatingControl {
     return this.perItem ? "rate every response" : "give it a rating";
   }
 
+  /** Where a required-rating message sends the focus: the first response not rated yet (its card when the list
+   *  shows one, so ↑/↓ go on from there), else the first star. */
   focusTarget() {
-    return this.rows.querySelector(".rating-row:not([data-rated]) .star, .star");
+    const unrated = this.units().find((unit) => this.ratingOf(unit.id) === null);
+    const card = unrated && this.views[0]?.root?.querySelector(`.list-card[data-item="${CSS.escape(unrated.id)}"]`);
+    return card || this.rows.querySelector(".star");
   }
 
   render() {
     const keep = document.activeElement?.closest?.(".rating-row") && this.rows.contains(document.activeElement) ? document.activeElement.dataset : null;
     this.rows.replaceChildren(...this.units().map((unit) => this.#row(unit)));
+    this.#markKeyTarget();
     if (keep) this.rows.querySelector(`.rating-row[data-item="${CSS.escape(keep.unit ?? "")}"] .star[data-stars="${keep.stars}"]`)?.focus();
   }
 
   #row(unit) {
     const rating = this.ratingOf(unit.id);
     const item = this.#itemOf(unit.id);
-    const target = this.perItem && this.keyTarget() === unit.id;
     const stars = Array.from({ length: this.maxRating }, (_, index) => index + 1).map((stars) => el("button", {
       type: "button", class: "star", "data-stars": String(stars), "data-unit": unit.id ?? "", "aria-pressed": String(rating === stars),
       "aria-label": `${stars} of ${this.maxRating}${unit.title ? ` for ${unit.title}` : ""}`, title: `${stars} (key ${starKey(stars)})`,
       onclick: () => this.rate(unit.id, stars),
     }, el("span", { class: ["star-mark", rating !== null && stars <= rating && "on"].filter(Boolean).join(" ") }, "★"), el("span", { class: "star-number" }, String(stars))));
     return el("div", {
-      class: ["rating-row", target && "key-target", item && this.store.isSuggested(item.id) && "suggested"].filter(Boolean).join(" "),
+      class: ["rating-row", item && this.store.isSuggested(item.id) && "suggested"].filter(Boolean).join(" "),
       "data-item": unit.id ?? "", "data-rated": rating !== null ? "" : null,
     },
     unit.title ? el("span", { class: "rating-title" }, unit.title) : null,
     el("span", { class: "stars", role: "group", "aria-label": unit.title || this.control.name }, stars),
     el("output", { class: "rating-value" }, rating === null ? "–" : `${rating}/${this.maxRating}`));
+  }
+
+  /** Outline the row the number keys rate now; it follows the focus, so only classes change (a re-render while
+   *  a star is being tapped would swallow the tap). */
+  #markKeyTarget() {
+    const target = this.keyTarget();
+    for (const row of this.rows.children) row.classList.toggle("key-target", this.perItem && row.dataset.item === target);
   }
 
   #itemOf(unitId) {
