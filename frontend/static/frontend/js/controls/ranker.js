@@ -114,7 +114,7 @@ export class RankerControl {
       : this.buckets.length ? `${this.#unplaced(this.#answer(ids), ids).length} not placed yet` : "Not ranked yet";
     this.status.dataset.state = done ? "done" : "todo";
     this.order.replaceChildren(...this.arrangement(ids).filter((section) => section.ranked).flatMap((section) => [
-      section.title ? el("li", { class: "ranker-bucket" }, section.title) : null,
+      ...(section.title ? [el("li", { class: "ranker-bucket" }, section.title)] : []),
       ...section.ids.map((id) => el("li", { class: "ranker-entry" }, this.list.itemById(id)?.title || id)),
     ]));
   }
