@@ -89,6 +89,7 @@ def controls_with_keys(config: LabelConfig) -> dict[str, dict]:
             "multiple": control.multiple,
             "required": required_on_page(control),
             "values": values,
+            "options": control.options,  # the type's own attributes (a rating's maxRating, a ranker's buckets)
         }
     return controls
 

@@ -65,6 +65,8 @@ class ControlType:
     result_type: str = ""  # the result items' "type", "choices"
     object_kinds: frozenset[str] = frozenset()  # kinds of object it may point at
     value_tag: str | None = None  # the child tag listing its values ("Choice"), None when it has none
+    value_attribute: str = "value"  # the child's attribute naming a value (Label Studio's <Bucket name="...">)
+    values_optional: bool = False  # whether the control may have no child values at all (a Ranker's buckets)
     js_module: str = ""  # its labeling page module, under frontend/js/
     region_kind: str | None = None  # "boxes" or "spans" when export formats of regions read it
 
@@ -72,8 +74,15 @@ class ControlType:
         """Extra ControlTag fields (`multiple`, `options`) read from the tag's own attributes."""
         return {}
 
+    def check_targets(self, control: ControlTag, objects: Sequence[ObjectTag]) -> None:
+        """Raise LabelConfigError when the objects its toName names do not suit the control's own attributes."""
+
     def validate_value(self, control: ControlTag, value: dict, objects: Sequence[ObjectTag], task_data: dict) -> None:
         """Raise ResultError when one result item's value does not fit the control or the task's data."""
+
+    def validate_items(self, control: ControlTag, items: Sequence[dict], objects: Sequence[ObjectTag],
+                       task_data: dict) -> None:
+        """Raise ResultError when the control's items of one result, each valid alone, do not fit together."""
 
     def has_answer(self, value: dict) -> bool:
         """Whether a result item's value says something (for required="true")."""

@@ -104,7 +104,7 @@ def _parse_object(element, known: ObjectType) -> ObjectTag:
 def _parse_control(element, known: ControlType) -> ControlTag:
     name = _required_attribute(element, "name")
     to_names = _parse_to_names(element, name)
-    values, hotkeys = _parse_values(element, name, known.value_tag)
+    values, hotkeys = _parse_values(element, name, known)
     own_attributes = known.parse_attributes(element, name)
     required = _parse_required(element, name)
     return ControlTag(name=name, tag=element.tag, result_type=known.result_type, to_names=to_names, values=values,
@@ -121,19 +121,20 @@ def _parse_to_names(element, name: str) -> tuple[str, ...]:
     return to_names
 
 
-def _parse_values(element, name: str, value_tag: str | None) -> tuple[tuple[str, ...], dict[str, str]]:
+def _parse_values(element, name: str, known: ControlType) -> tuple[tuple[str, ...], dict[str, str]]:
     values: list[str] = []
     hotkeys: dict[str, str] = {}
+    value_tag = known.value_tag
     for child in element:
         if child.tag != value_tag:
             raise LabelConfigError(f"<{child.tag}> cannot be inside <{element.tag} name=\"{name}\">")
-        value = _required_attribute(child, "value")
+        value = _required_attribute(child, known.value_attribute)
         if value in values:
             raise LabelConfigError(f'<{element.tag} name="{name}"> lists "{value}" twice')
         values.append(value)
         if child.get("hotkey"):
             hotkeys[value] = child.get("hotkey")
-    if value_tag and not values:
+    if value_tag and not values and not known.values_optional:
         raise LabelConfigError(f"<{element.tag} name=\"{name}\"> needs at least one <{value_tag} value=\"...\"/>")
     return tuple(values), hotkeys
 
@@ -162,6 +163,7 @@ def _check_links(objects: dict[str, ObjectTag], controls: dict[str, ControlTag])
             if target.kind not in allowed:
                 raise LabelConfigError(f"<{control.tag}> cannot label <{target.tag} name=\"{target.name}\">")
             object_type(target.tag).check_control(target, control, control_type(control.tag))
+        control_type(control.tag).check_targets(control, [objects[to_name] for to_name in control.to_names])
 
 
 def _listed(types: dict, last_word: str) -> str:
@@ -189,6 +191,11 @@ def validate_result(config: LabelConfig, task_data: dict, result) -> None:
             _validate_item(config, task_data, item)
         except ResultError as exc:
             raise ResultError(f"result[{index}]: {exc}") from None
+    for control in config.controls.values():
+        own_items = [item for item in result if item.get("from_name") == control.name]
+        if own_items:
+            objects = [config.objects[to_name] for to_name in control.to_names]
+            control_type(control.tag).validate_items(control, own_items, objects, task_data)
 
 
 def check_required_controls(config: LabelConfig, result: list) -> None:

@@ -24,7 +24,8 @@ SETTLED_BY_REVIEW = (ReviewStatus.ACCEPTED, ReviewStatus.EDITED)
 def controls_of(config: LabelConfig) -> list[dict]:
     """The label config's controls in the engine's plain form."""
     return [
-        {"name": c.name, "to_name": c.to_name, "type": c.result_type, "multiple": c.multiple, "values": list(c.values)}
+        {"name": c.name, "to_name": c.to_name, "type": c.result_type, "multiple": c.multiple, "values": list(c.values),
+         "options": dict(c.options)}
         for c in config.controls.values()
     ]
 

@@ -1,5 +1,5 @@
 """The registry of control and object types: the subset is registered, a new type works end to end from its own
-module alone (a throwaway <Rating> defined here), controls that name several objects, and the layering."""
+module alone (a throwaway <Stars> defined here), controls that name several objects, and the layering."""
 import ast
 import sys
 from pathlib import Path
@@ -23,24 +23,24 @@ from quality.review_page import describe
 
 ROOT = Path(settings.BASE_DIR)
 RATING_CONFIG = """<View><Text name="answer" value="$text"/>
-  <Rating name="score" toName="answer" maxRating="5" required="true"/></View>"""
+  <Stars name="score" toName="answer" maxRating="5" required="true"/></View>"""
 TWO_TEXTS = """<View><Text name="a" value="$first"/><Text name="b" value="$second"/>
   <Choices name="better" toName="a,b"><Choice value="A"/><Choice value="B"/></Choices></View>"""
 TASK = {"text": "The answer to rate."}
 
 
-class Rating(ControlType):
-    """A rating from 1 to maxRating stars, as API.md spells Label Studio's <Rating>."""
+class Stars(ControlType):
+    """A rating from 1 to maxRating stars, shaped like Label Studio's <Rating> (which controls/rating.py is)."""
 
-    tag = "Rating"
-    result_type = "rating"
+    tag = "Stars"
+    result_type = "stars"
     object_kinds = frozenset({"text", "image"})
-    js_module = "controls/rating.js"
+    js_module = "controls/stars.js"
 
     def parse_attributes(self, element, name: str) -> dict:
         raw = element.get("maxRating", "5")
         if not raw.isdigit() or int(raw) < 1:
-            raise LabelConfigError(f'<Rating name="{name}"> maxRating="{raw}" must be a whole number from 1')
+            raise LabelConfigError(f'<Stars name="{name}"> maxRating="{raw}" must be a whole number from 1')
         return {"options": {"max_rating": int(raw)}}
 
     def validate_value(self, control, value, objects, task_data) -> None:
@@ -48,13 +48,16 @@ class Rating(ControlType):
         if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= control.options["max_rating"]:
             raise ResultError(f"value.rating must be a whole number from 1 to {control.options['max_rating']}")
 
+    def has_answer(self, value: dict) -> bool:
+        return bool(value.get("rating"))
+
     def merge(self, control, annotations, options: MergeOptions) -> TaskConsensus:
         ratings = [item["value"]["rating"] for _, items in annotations for item in items[:1]]
         if not ratings:
             return TaskConsensus([], None, None, "median", {}, len(annotations))
         median = sorted(ratings)[len(ratings) // 2]
         agreement = mean_pairwise(ratings, lambda first, second: float(first == second))
-        item = result_item(control, "rating", {"rating": median}, seed=options.seed, index=0)
+        item = result_item(control, "stars", {"rating": median}, seed=options.seed, index=0)
         return TaskConsensus([item], agreement, ratings.count(median) / len(ratings), "median", {}, len(annotations))
 
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
@@ -66,27 +69,28 @@ class Rating(ControlType):
 
 @pytest.fixture
 def rating_type():
-    register_control(Rating)
-    yield control_type("Rating")
-    unregister("Rating")
+    register_control(Stars)
+    yield control_type("Stars")
+    unregister("Stars")
 
 
 def rating(stars: int, to_name: str = "answer") -> dict:
-    return {"from_name": "score", "to_name": to_name, "type": "rating", "value": {"rating": stars}}
+    return {"from_name": "score", "to_name": to_name, "type": "stars", "value": {"rating": stars}}
 
 
 # --- the subset is registered ----------------------------------------------------------------------------------
 
 def test_every_control_and_object_of_the_subset_is_registered_with_its_modules():
     controls = registered_controls()
-    assert {tag: known.result_type for tag, known in controls.items()} == {
-        "Choices": "choices", "Labels": "labels", "RectangleLabels": "rectanglelabels", "TextArea": "textarea"}
-    assert {tag: known.js_module for tag, known in controls.items()} == {
-        "Choices": "controls/choices.js", "Labels": "controls/labels.js",
-        "RectangleLabels": "controls/rectanglelabels.js", "TextArea": "controls/textarea.js"}
-    assert {tag: (known.kind, known.js_module) for tag, known in registered_objects().items()} == {
-        "Image": ("image", "objects/image.js"), "Paragraphs": ("paragraphs", "objects/paragraphs.js"),
-        "Text": ("text", "objects/text.js")}
+    assert {tag: known.result_type for tag, known in controls.items()}.items() >= {
+        "Choices": "choices", "Labels": "labels", "RectangleLabels": "rectanglelabels", "TextArea": "textarea",
+        "Ranker": "ranker", "Rating": "rating"}.items()
+    assert {tag: known.js_module for tag, known in controls.items()}.items() >= {
+        "Choices": "controls/choices.js", "Labels": "controls/labels.js", "RectangleLabels": "controls/rectanglelabels.js",
+        "TextArea": "controls/textarea.js", "Ranker": "controls/ranker.js", "Rating": "controls/rating.js"}.items()
+    assert {tag: (known.kind, known.js_module) for tag, known in registered_objects().items()}.items() >= {
+        "Image": ("image", "objects/image.js"), "Text": ("text", "objects/text.js"), "List": ("list", "objects/list.js"),
+        "Paragraphs": ("paragraphs", "objects/paragraphs.js")}.items()
     assert control_type_for_result("RectangleLabels") is controls["RectangleLabels"]
     assert object_type("Image").assets and object_type("Paragraphs").assets and not object_type("Text").assets
 
@@ -100,16 +104,16 @@ def test_every_module_of_the_controls_package_is_loaded_without_a_list():
 
 def test_a_new_control_type_parses_with_its_own_attributes(rating_type):
     score = parse_label_config(RATING_CONFIG).controls["score"]
-    assert (score.tag, score.result_type, score.to_name, score.required) == ("Rating", "rating", "answer", True)
+    assert (score.tag, score.result_type, score.to_name, score.required) == ("Stars", "stars", "answer", True)
     assert score.options == {"max_rating": 5}
     with pytest.raises(LabelConfigError, match='maxRating="lots"'):
         parse_label_config(RATING_CONFIG.replace('maxRating="5"', 'maxRating="lots"'))
-    with pytest.raises(LabelConfigError, match="<Rating> cannot be inside"):
-        parse_label_config(RATING_CONFIG.replace('required="true"/>', '><Rating name="x" toName="answer"/></Rating>'))
+    with pytest.raises(LabelConfigError, match="<Stars> cannot be inside"):
+        parse_label_config(RATING_CONFIG.replace('required="true"/>', '><Stars name="x" toName="answer"/></Stars>'))
 
 
 def test_without_its_module_the_tag_is_unknown():
-    with pytest.raises(LabelConfigError, match="<Rating> is not supported"):
+    with pytest.raises(LabelConfigError, match="<Stars> is not supported"):
         parse_label_config(RATING_CONFIG)
 
 
@@ -136,7 +140,7 @@ def test_a_new_control_type_aggregates_shows_on_review_and_exports(rating_type):
 
 def test_a_new_control_type_gets_its_page_module(rating_type):
     page = page_config(RATING_CONFIG)
-    assert page["controls"]["score"]["module"] == "/static/frontend/js/controls/rating.js"
+    assert page["controls"]["score"]["module"] == "/static/frontend/js/controls/stars.js"
     assert page["layout"][-1] == {"kind": "control", "name": "score"}
 
 

@@ -3,11 +3,12 @@ numpy arrays in, plain data out; no Django, no database.
 
 Per task (after each submission, or in a project sweep)
     merge_control(control, annotations, merge, *, task_key=None, **options) -> TaskConsensus | None
-        control = {"name", "to_name", "type", "multiple", "values"}
+        control = {"name", "to_name", "type", "multiple", "values", "options"} (options: the type's own attributes)
         annotations = [(annotator_id, this control's result items)]
         merge(control, annotations, MergeOptions) = the control type's own merge (quality.merging finds it in the
         registry of control types), calling aggregate_single_choice / aggregate_multiple_choice / aggregate_text
-        (choices.py), aggregate_boxes (boxes.py) or aggregate_spans (spans.py)
+        (choices.py), aggregate_boxes (boxes.py), aggregate_spans (spans.py), aggregate_ranking (ranking.py: Borda
+        count, Kendall's W) or aggregate_rating (rating.py: median, Krippendorff's interval alpha)
     MergeOptions(seed, method="majority"|"dawid_skene", reliability=None, class_prior=None, iou_threshold=0.5,
                  min_votes=None, box_fusion="median", text=None)
     merge_result(controls, annotations_by_author, merge, *, reliability_by_control=None,
@@ -26,8 +27,8 @@ Per project, choices (CrowdLabels: arrays task, annotator, label; one row per la
     recommended_method(labels) -> "dawid_skene" once annotators have enough history, else "majority"
 
 Agreement
-    krippendorff_alpha_nominal(counts), fleiss_kappa(counts), pairwise_agreement(counts),
-    specific_agreement(counts), vote_counts(labels); choices_agreement_summary(labels) and
+    krippendorff_alpha_nominal(counts), krippendorff_alpha_interval(counts, values), fleiss_kappa(counts),
+    pairwise_agreement(counts), specific_agreement(counts), vote_counts(labels); choices_agreement_summary(labels) and
     summarize_agreement(task_agreements, label_agreements) -> AgreementSummary (overall, per_label, 10-bin histogram)
 
 Annotators
@@ -45,8 +46,8 @@ Rules chosen on purpose
 """
 import numpy as np
 
-from .agreement import (AgreementSummary, choices_agreement_summary, fleiss_kappa, krippendorff_alpha_nominal,
-                        pairwise_agreement, specific_agreement, summarize_agreement)
+from .agreement import (AgreementSummary, choices_agreement_summary, fleiss_kappa, krippendorff_alpha_interval,
+                        krippendorff_alpha_nominal, pairwise_agreement, specific_agreement, summarize_agreement)
 from .annotators import AnnotationRow, AnnotatorQuality, annotator_quality
 from .crowd import CrowdLabels, encode_crowd_labels, encode_multiple_choice, vote_counts
 from .dawid_skene import DawidSkeneFit, fit_dawid_skene
@@ -69,6 +70,6 @@ __all__ = [
     "AgreementSummary", "AnnotationRow", "AnnotatorQuality", "CrowdLabels", "DawidSkeneFit", "MajorityVote",
     "MergeControl", "MergeOptions", "TaskConsensus", "annotator_quality", "choices_agreement_summary", "class_prior",
     "combine_controls", "encode_crowd_labels", "encode_multiple_choice", "fit_dawid_skene", "fleiss_kappa",
-    "krippendorff_alpha_nominal", "majority_vote", "merge_control", "merge_result", "pairwise_agreement",
+    "krippendorff_alpha_interval", "krippendorff_alpha_nominal", "majority_vote", "merge_control", "merge_result", "pairwise_agreement",
     "recommended_method", "result_item", "specific_agreement", "stable_seed", "summarize_agreement", "vote_counts",
 ]

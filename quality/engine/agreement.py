@@ -1,4 +1,4 @@
-"""Agreement statistics: Krippendorff's alpha (nominal), Fleiss' kappa, per-task pairwise agreement, per-class
+"""Agreement statistics: Krippendorff's alpha (nominal and interval), Fleiss' kappa, per-task pairwise agreement, per-class
 specific agreement, and the project summary (overall, per label, histogram of per-task agreement)."""
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,6 +31,36 @@ def krippendorff_alpha_nominal(counts: np.ndarray) -> float | None:
     if expected_disagreement <= 0:
         return None
     return float(1.0 - (n - 1) * (n - observed_agreement.sum()) / expected_disagreement)
+
+
+def krippendorff_alpha_interval(counts: np.ndarray, values: Sequence[float], *,
+                                expected_disagreement: float | None = None) -> float | None:
+    """Krippendorff's alpha for interval data from an (units, values) matrix of how many coders gave each value,
+    `values` being the numbers the columns stand for (a rating scale); squared differences weigh disagreements.
+
+    Units with fewer than two values drop out, as for the nominal alpha. `expected_disagreement` replaces the
+    estimate from the pooled values: a single unit cannot estimate it (its alpha would be 0 whatever the coders
+    said), so a caller with one unit passes what chance would give on its scale. None when nothing is pairable or
+    the pooled values never differ (alpha is undefined there, not 1).
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    points = np.asarray(values, dtype=np.float64)
+    coders = counts.sum(axis=1)
+    pairable, per_unit = counts[coders >= 2], coders[coders >= 2]
+    if not len(pairable):
+        return None
+    squared = (points[:, None] - points[None, :]) ** 2
+    # Coincidences: within each unit every ordered pair of distinct coders' values, weighted 1/(coders - 1).
+    coincidences = np.einsum("uc,uk->ck", pairable / (per_unit - 1)[:, None], pairable)
+    coincidences -= np.diag((pairable / (per_unit - 1)[:, None]).sum(axis=0))
+    value_totals = coincidences.sum(axis=1)
+    n = value_totals.sum()
+    observed = float((coincidences * squared).sum() / n)
+    if expected_disagreement is None:
+        expected_disagreement = float(value_totals @ squared @ value_totals / (n * (n - 1)))
+    if expected_disagreement <= 0:
+        return None
+    return 1.0 - observed / expected_disagreement
 
 
 def fleiss_kappa(counts: np.ndarray) -> float | None:

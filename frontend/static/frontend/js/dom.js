@@ -27,3 +27,10 @@ export function setStyle(element, styles) {
 export function kbd(combo) {
   return combo ? el("kbd", {}, keyLabel(combo)) : null;
 }
+
+/** Load a module's own stylesheet once (a URL relative to the module: new URL("../../css/x.css", import.meta.url)). */
+export function stylesheet(url) {
+  const href = String(url);
+  if (document.querySelector(`link[rel=stylesheet][href="${CSS.escape(href)}"]`)) return;
+  document.head.append(el("link", { rel: "stylesheet", href }));
+}
