@@ -80,9 +80,10 @@ def rating(stars: int, to_name: str = "answer") -> dict:
 def test_every_control_and_object_of_the_subset_is_registered_with_its_modules():
     controls = registered_controls()
     assert {tag: known.result_type for tag, known in controls.items()} == {
-        "Choices": "choices", "Labels": "labels", "RectangleLabels": "rectanglelabels", "TextArea": "textarea"}
+        "Choices": "choices", "Labels": "labels", "Pairwise": "pairwise", "RectangleLabels": "rectanglelabels",
+        "TextArea": "textarea"}
     assert {tag: known.js_module for tag, known in controls.items()} == {
-        "Choices": "controls/choices.js", "Labels": "controls/labels.js",
+        "Choices": "controls/choices.js", "Labels": "controls/labels.js", "Pairwise": "controls/pairwise.js",
         "RectangleLabels": "controls/rectanglelabels.js", "TextArea": "controls/textarea.js"}
     assert {tag: (known.kind, known.js_module) for tag, known in registered_objects().items()} == {
         "Image": ("image", "objects/image.js"), "Text": ("text", "objects/text.js")}

@@ -239,6 +239,14 @@ class LeasedTaskSerializer(serializers.Serializer):
     meta = serializers.JSONField(source="task.meta")
     predictions = PredictionSerializer(many=True, source="task.predictions.all")
     lease_expires_at = serializers.DateTimeField(source="expires_at")
+    presentation = serializers.SerializerMethodField(
+        help_text="How the page shows this task to you, per control whose type varies it: "
+        '<Pairwise> gives {"swap": true} when its two objects are shown the other way round (the answer still '
+        "refers to the task's own order). Empty when no control does.")
+
+    @extend_schema_field(serializers.DictField(child=serializers.DictField()))
+    def get_presentation(self, leased) -> dict:
+        return self.context.get("presentation", {})
 
 
 class ReleaseSerializer(serializers.Serializer):

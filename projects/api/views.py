@@ -17,6 +17,7 @@ from ..access import MANAGE
 from ..imports import service as import_service
 from ..imports.uploads import spool_body
 from ..jobs import request_cancel
+from ..label_config import task_presentation
 from ..models import Project, ProjectMember, Task
 from . import serializers as s
 from .errors import GuardedJSONParser, job_start_status
@@ -341,7 +342,8 @@ class NextTaskView(APIView):
         leased = queue.next_task_for(project=project, user=request.user, exclude=exclude)
         if leased is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(s.LeasedTaskSerializer(leased).data)
+        presentation = task_presentation(services.project_config(project), leased.task.id, request.user.id)
+        return Response(s.LeasedTaskSerializer(leased, context={"presentation": presentation}).data)
 
 
 def _task_ids_param(raw: str) -> frozenset[int]:
