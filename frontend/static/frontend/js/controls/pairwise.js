@@ -55,13 +55,13 @@ export class PairwiseControl {
       .filter(Boolean).join(" · ");
     this.buttons = [0, 1].map((shown) => el("button", {
       type: "button", class: "choice pairwise-choice", role: "radio", "aria-checked": "false", "data-shown": String(shown),
-      onclick: () => this.pressShown(shown),
+      style: { "--label": "var(--accent)" }, onclick: () => this.pressShown(shown),
     }, el("span", { class: "choice-mark" }), el("span", { class: "label-name" }, `Response ${shown + 1} is better`),
     KEYS[shown].map(kbd)));
     if (this.allowTie) {
       this.buttons.push(el("button", {
         type: "button", class: "choice pairwise-choice", role: "radio", "aria-checked": "false", "data-tie": "",
-        onclick: () => this.choose("tie"),
+        style: { "--label": "var(--accent)" }, onclick: () => this.choose("tie"),
       }, el("span", { class: "choice-mark" }), el("span", { class: "label-name" }, "Tie: equally good"), kbd(TIE_KEY)));
     }
     container.append(panel(this.control, hint, el("div", { class: "choices", role: "radiogroup" }, this.buttons)));
@@ -109,7 +109,12 @@ export class PairwiseControl {
   }
 
   submits(item) {
-    return Boolean(item.value?.selected);
+    return this.answers(item);
+  }
+
+  /** Its value is one word, not a list: the page's default test of an answer would never see it. */
+  answers(item) {
+    return [...SIDES, "tie"].includes(item.value?.selected);
   }
 
   howToAnswer() {
