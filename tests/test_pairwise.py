@@ -119,6 +119,13 @@ def test_the_next_task_says_whether_the_annotator_sees_it_swapped(api, pairwise_
 
 
 @pytest.mark.django_db
+def test_a_task_reopened_has_the_order_the_next_task_had(api, pairwise_project, annotator):
+    import_tasks(pairwise_project, [TASK])
+    leased = api(annotator).get(f"/api/projects/{pairwise_project.pk}/next/").json()
+    assert api(annotator).get(f"/api/tasks/{leased['id']}/").json()["presentation"] == leased["presentation"]
+
+
+@pytest.mark.django_db
 def test_a_project_without_pairwise_sends_no_presentation(api, text_project, annotator):
     import_tasks(text_project, [{"text": "Fine."}])
     assert api(annotator).get(f"/api/projects/{text_project.pk}/next/").json()["presentation"] == {}

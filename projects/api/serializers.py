@@ -204,9 +204,10 @@ class TaskDetailSerializer(TaskSerializer):
     predictions = PredictionSerializer(many=True)
     consensus = serializers.SerializerMethodField()
     review = serializers.SerializerMethodField()
+    presentation = serializers.SerializerMethodField(help_text="How the page shows this task to you (see next/).")
 
     class Meta(TaskSerializer.Meta):
-        fields = [*TaskSerializer.Meta.fields, "annotations", "predictions", "consensus", "review"]
+        fields = [*TaskSerializer.Meta.fields, "annotations", "predictions", "consensus", "review", "presentation"]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -230,6 +231,11 @@ class TaskDetailSerializer(TaskSerializer):
         if not task.review_status or not self._work.sees_others_work:
             return None
         return ReviewSerializer(task).data
+
+    @extend_schema_field(serializers.DictField(child=serializers.DictField()))
+    def get_presentation(self, task: Task) -> dict:
+        """As next/ gives it, so an earlier task reopened looks the way it did when it was answered."""
+        return self.context.get("presentation", {})
 
 
 class LeasedTaskSerializer(serializers.Serializer):

@@ -108,6 +108,13 @@ def test_choose_with_the_mouse(live_server, signed_in, pairwise_project, annotat
     wait_for_task(page, tasks[2].pk)
     wait_until_saved(page)
     assert [selected_of(a) for a in annotations_of(annotator, pairwise_project)] == ["right", "tie"]
+
+    page.keyboard.press("[")
+    wait_for_task(page, tasks[1].pk)
+    page.keyboard.press("[")  # the first task again, to edit: in the order it was judged in, its answer on the left
+    wait_for_task(page, tasks[0].pk)
+    assert_shown_in_order(page, tasks[0], swapped=True)
+    assert "chosen" in page.locator(".pairwise-side").first.get_attribute("class")
     assert page.js_errors == []
 
 
