@@ -73,6 +73,7 @@ def layout(label_config_xml: str, config: LabelConfig) -> list[dict]:
 
 def controls_with_keys(config: LabelConfig) -> dict[str, dict]:
     taken = {key.lower() for control in config.controls.values() for key in control.hotkeys.values()}
+    taken |= {key.lower() for control in config.controls.values() for key in control_type(control.tag).page_keys(control)}
     free = (key for key in DEFAULT_KEYS if key not in taken and key not in RESERVED_KEYS)
     controls = {}
     for name, control in config.controls.items():
@@ -89,7 +90,7 @@ def controls_with_keys(config: LabelConfig) -> dict[str, dict]:
             "multiple": control.multiple,
             "required": required_on_page(control),
             "values": values,
-            "options": control.options,  # the type's own attributes (a rating's maxRating, a ranker's buckets)
+            "options": control.options,  # the type's own attributes (a rating's maxRating, a Pairwise's allow_tie)
         }
     return controls
 

@@ -109,6 +109,16 @@ class ControlType:
         """The boxes or spans of one annotation's items, for the formats of `region_kind`."""
         return []
 
+    def presentation(self, control: ControlTag, task_id: int, user_id: int) -> dict | None:
+        """How the labeling page shows this task to this annotator when the type varies it (say two responses in
+        a per-annotator order against position bias), sent with the next task as `presentation[control name]`.
+        None when it shows every task the same way."""
+        return None
+
+    def page_keys(self, control: ControlTag) -> tuple[str, ...]:
+        """Keys its page module binds itself (not through values); default keys for other controls skip them."""
+        return ()
+
 
 class ObjectType:
     """Everything the server knows about one object tag (what is labeled)."""

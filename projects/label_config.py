@@ -12,7 +12,7 @@ from .control_types import (ControlTag, ControlType, LabelConfigError, ObjectTag
 
 __all__ = [
     "ControlTag", "LabelConfig", "LabelConfigError", "ObjectTag", "ResultError", "check_required_controls",
-    "parse_label_config", "validate_result", "validate_task_data",
+    "parse_label_config", "task_presentation", "validate_result", "validate_task_data",
 ]
 LAYOUT_TAGS = {"View", "Header"}
 
@@ -170,6 +170,14 @@ def _listed(types: dict, last_word: str) -> str:
     """"<A>, <B> or <C>"."""
     tags = [f"<{tag}>" for tag in types]
     return tags[0] if len(tags) == 1 else f"{', '.join(tags[:-1])} {last_word} {tags[-1]}"
+
+
+def task_presentation(config: LabelConfig, task_id: int, user_id: int) -> dict[str, dict]:
+    """{control name: how the page shows it} for the controls whose type varies the task's presentation per
+    annotator; empty when none does."""
+    shown = {name: control_type(control.tag).presentation(control, task_id, user_id)
+             for name, control in config.controls.items()}
+    return {name: presentation for name, presentation in shown.items() if presentation is not None}
 
 
 def validate_task_data(config: LabelConfig, data: dict) -> None:

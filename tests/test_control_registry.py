@@ -84,10 +84,11 @@ def test_every_control_and_object_of_the_subset_is_registered_with_its_modules()
     controls = registered_controls()
     assert {tag: known.result_type for tag, known in controls.items()}.items() >= {
         "Choices": "choices", "Labels": "labels", "RectangleLabels": "rectanglelabels", "TextArea": "textarea",
-        "Ranker": "ranker", "Rating": "rating"}.items()
+        "Ranker": "ranker", "Rating": "rating", "Pairwise": "pairwise"}.items()
     assert {tag: known.js_module for tag, known in controls.items()}.items() >= {
         "Choices": "controls/choices.js", "Labels": "controls/labels.js", "RectangleLabels": "controls/rectanglelabels.js",
-        "TextArea": "controls/textarea.js", "Ranker": "controls/ranker.js", "Rating": "controls/rating.js"}.items()
+        "TextArea": "controls/textarea.js", "Ranker": "controls/ranker.js", "Rating": "controls/rating.js",
+        "Pairwise": "controls/pairwise.js"}.items()
     assert {tag: (known.kind, known.js_module) for tag, known in registered_objects().items()}.items() >= {
         "Image": ("image", "objects/image.js"), "Text": ("text", "objects/text.js"), "List": ("list", "objects/list.js"),
         "Paragraphs": ("paragraphs", "objects/paragraphs.js")}.items()

@@ -204,9 +204,10 @@ class TaskDetailSerializer(TaskSerializer):
     predictions = PredictionSerializer(many=True)
     consensus = serializers.SerializerMethodField()
     review = serializers.SerializerMethodField()
+    presentation = serializers.SerializerMethodField(help_text="How the page shows this task to you (see next/).")
 
     class Meta(TaskSerializer.Meta):
-        fields = [*TaskSerializer.Meta.fields, "annotations", "predictions", "consensus", "review"]
+        fields = [*TaskSerializer.Meta.fields, "annotations", "predictions", "consensus", "review", "presentation"]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -231,6 +232,11 @@ class TaskDetailSerializer(TaskSerializer):
             return None
         return ReviewSerializer(task).data
 
+    @extend_schema_field(serializers.DictField(child=serializers.DictField()))
+    def get_presentation(self, task: Task) -> dict:
+        """As next/ gives it, so an earlier task reopened looks the way it did when it was answered."""
+        return self.context.get("presentation", {})
+
 
 class LeasedTaskSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="task.id")
@@ -239,6 +245,14 @@ class LeasedTaskSerializer(serializers.Serializer):
     meta = serializers.JSONField(source="task.meta")
     predictions = PredictionSerializer(many=True, source="task.predictions.all")
     lease_expires_at = serializers.DateTimeField(source="expires_at")
+    presentation = serializers.SerializerMethodField(
+        help_text="How the page shows this task to you, per control whose type varies it: "
+        '<Pairwise> gives {"swap": true} when its two objects are shown the other way round (the answer still '
+        "refers to the task's own order). Empty when no control does.")
+
+    @extend_schema_field(serializers.DictField(child=serializers.DictField()))
+    def get_presentation(self, leased) -> dict:
+        return self.context.get("presentation", {})
 
 
 class ReleaseSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from ..access import MANAGE
 from ..imports import service as import_service
 from ..imports.uploads import spool_body
 from ..jobs import request_cancel
+from ..label_config import task_presentation
 from ..models import Project, ProjectMember, Task
 from . import serializers as s
 from .errors import GuardedJSONParser, job_start_status
@@ -246,7 +247,7 @@ class TaskDetailView(APIView):
     @extend_schema(responses=s.TaskDetailSerializer)
     def get(self, request, pk: int):
         task = access.get_task_for(request.user, pk)
-        return Response(s.TaskDetailSerializer(task, context={"work": selectors.visible_work(request.user, task)}).data)
+        return Response(_task_detail(task, request.user, loaded=task))
 
     @extend_schema(
         request=s.TaskPatchSerializer,
@@ -262,12 +263,20 @@ class TaskDetailView(APIView):
         except task_edits.InvalidTaskChange as exc:
             raise ValidationError({exc.field: [str(exc)]}) from None
         # The change leaves the annotations as they were: read what the caller may see of them through `task`.
-        return Response(s.TaskDetailSerializer(updated, context={"work": selectors.visible_work(request.user, task)}).data)
+        return Response(_task_detail(updated, request.user, loaded=task))
 
     @extend_schema(responses={204: None, 403: None})
     def delete(self, request, pk: int):
         task_edits.delete_task(task=_managed_task(request.user, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _task_detail(task: Task, user, *, loaded: Task) -> dict:
+    """The task as `user` sees it: the annotations they may see read through `loaded` (as access loaded it, with
+    their role), and the order the labeling page shows it to them in."""
+    presentation = task_presentation(services.project_config(task.project), task.pk, user.pk)
+    context = {"work": selectors.visible_work(user, loaded), "presentation": presentation}
+    return s.TaskDetailSerializer(task, context=context).data
 
 
 def _managed_task(user, task_id: int) -> Task:
@@ -341,7 +350,8 @@ class NextTaskView(APIView):
         leased = queue.next_task_for(project=project, user=request.user, exclude=exclude)
         if leased is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(s.LeasedTaskSerializer(leased).data)
+        presentation = task_presentation(services.project_config(project), leased.task.id, request.user.id)
+        return Response(s.LeasedTaskSerializer(leased, context={"presentation": presentation}).data)
 
 
 def _task_ids_param(raw: str) -> frozenset[int]:

@@ -66,10 +66,13 @@ export class LabelingPage {
   #build() {
     const canvas = $("#canvas");
     const sidebar = $("#sidebar");
-    // Every view first: a control may come before the object(s) it names, and finds them when it is built.
+    // Every view, then every control, before anything is mounted: a control may come before the object(s) it
+    // names and finds them when it is built, and one that lays out its objects says where they go.
     this.views = new Map(this.config.layout.filter((item) => item.kind === "object")
       .map((item) => [item.name, this.#newView(this.config.objects[item.name])]));
-    this.controls = [];
+    this.controlsByName = new Map(this.config.layout.filter((item) => item.kind === "control")
+      .map((item) => [item.name, this.#newControl(this.config.controls[item.name])]));
+    this.controls = [...this.controlsByName.values()];
     let header = null;
     for (const item of this.config.layout) {
       if (item.kind === "header") {
@@ -79,10 +82,9 @@ export class LabelingPage {
       const target = item.kind === "object" ? canvas : sidebar;
       if (header) target.append(header);
       header = null;
-      if (item.kind === "object") this.views.get(item.name).mount(canvas);
-      else this.controls.push(this.#newControl(this.config.controls[item.name], sidebar));
+      if (item.kind === "object") this.views.get(item.name).mount(this.#placeOf(item.name, canvas));
+      else this.controlsByName.get(item.name).mount(sidebar);
     }
-    this.controlsByName = new Map(this.controls.map((instance) => [instance.control.name, instance]));
     this.regionList = el("ol", { class: "region-list" });
     if (this.controls.some((instance) => instance.regionDetail)) {
       sidebar.append(el("section", { class: "panel regions-panel" },
@@ -96,11 +98,18 @@ export class LabelingPage {
     return new View(object, { store: this.store });
   }
 
-  #newControl(control, sidebar) {
+  #newControl(control) {
     const Control = controlClass(control.type);
-    const instance = new Control(control, { store: this.store, objects: (toName) => this.objectsNamed(toName) });
-    instance.mount(sidebar);
-    return instance;
+    return new Control(control, { store: this.store, objects: (toName) => this.objectsNamed(toName) });
+  }
+
+  /** Where an object view mounts: the place a control that lays out its objects gives it, else the canvas. */
+  #placeOf(objectName, canvas) {
+    for (const control of this.controls) {
+      const place = control.placeObject?.(objectName, canvas);
+      if (place) return place;
+    }
+    return canvas;
   }
 
   /** The object views a control's toName names: one, or several ("a,b"). */
@@ -199,6 +208,7 @@ export class LabelingPage {
     document.body.dataset.state = "loading";
     this.prediction = null;
     this.#clearMissing();
+    for (const control of this.controls) control.show?.(task); // before anything renders the task's answer
     // A skip stores no answer: reopened, it offers the model's suggestions again, as the queue did.
     const answered = mode.annotation && !(mode.annotation.was_cancelled && !mode.annotation.result?.length);
     if (result) {

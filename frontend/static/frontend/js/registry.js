@@ -5,7 +5,9 @@
 // What the page asks of a control class: `new Control(config, { store, objects })` (objects(toName) answers the
 // views it names, several for toName="a,b"), mount(sidebar), render(event); and when it has them: shortcuts()
 // ([{group, keys, label, run}]), howToAnswer() and focusTarget() (for `required`), answers(item), submits(item),
-// escape(), regionLabels(item) and regionDetail(item) (a control whose items are regions in the list).
+// escape(), regionLabels(item) and regionDetail(item) (a control whose items are regions in the list),
+// show(task) (a task is about to be shown; `task.presentation?.[name]` is how the server says to show it) and
+// placeObject(name, canvas) (the element an object it names mounts in, for a control that lays out its objects).
 // Of an object view: `new View(config, { store })`, mount(canvas), show(task), render(event); and when it has
 // them: attach(control), regions(), preload(task), and a static shortcuts(views) bound once for its kind.
 

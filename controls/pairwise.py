@@ -1,0 +1,89 @@
+"""<Pairwise>: which of two texts is better (left = the first object of toName, right = the second), or a tie."""
+from projects.control_types import (ControlTag, ControlType, LabelConfigError, ObjectTag, ResultError, ReviewPiece,
+                                    item_value, register_control)
+from quality.engine import MergeOptions, TaskConsensus
+from quality.engine.pairwise import aggregate_pairwise
+from quality.engine.ties import stable_seed
+
+SIDES = ("left", "right")
+TIE = "tie"
+# The keys its page module binds (left, right, tie, in display order); other controls' default keys skip them.
+PAGE_KEYS = ("1", "2", "t")
+
+
+@register_control
+class Pairwise(ControlType):
+    tag = "Pairwise"
+    result_type = "pairwise"
+    object_kinds = frozenset({"text"})
+    js_module = "controls/pairwise.js"
+
+    def parse_attributes(self, element, name: str) -> dict:
+        objects = [part.strip() for part in element.get("toName", "").split(",") if part.strip()]
+        if len(objects) != 2:
+            raise LabelConfigError(f'<Pairwise name="{name}"> toName="{element.get("toName", "")}" must name exactly '
+                                   f"two objects to compare, like toName=\"a,b\" (it names {len(objects)})")
+        return {"options": {"allow_tie": _allows_tie(element, name)}}
+
+    def validate_value(self, control: ControlTag, value: dict, objects: list[ObjectTag], task_data: dict) -> None:
+        selected = value.get("selected")
+        allowed = answers_of(control)
+        if selected not in allowed:
+            shown = repr(selected) if isinstance(selected, (str, int, float, bool)) or selected is None else "that"
+            no_tie = "" if control.options["allow_tie"] else ' (a tie needs allowTie="true" in the label config)'
+            raise ResultError(f"value.selected {shown} is not an answer of {control.name}: {_listed(allowed)}{no_tie}")
+
+    def required_on_page_by_default(self, control: ControlTag) -> bool:
+        """A comparison submitted with no preference is a slip: the comparison is the whole task."""
+        return True
+
+    def has_answer(self, value: dict) -> bool:
+        return value.get("selected") in (*SIDES, TIE)
+
+    def merge(self, control: dict, annotations, options: MergeOptions) -> TaskConsensus:
+        return aggregate_pairwise(control, annotations, seed=options.seed, method=options.method,
+                                  reliability=options.reliability, class_prior=options.class_prior)
+
+    def review_pieces(self, item: dict) -> list[ReviewPiece]:
+        """The object the annotator preferred, by its name ("a", "b"), or "tie"."""
+        return [ReviewPiece("answers", item.get("from_name", ""), [_named_answer(item)])]
+
+    def table_value(self, control: ControlTag, items: list[dict]):
+        return items[0]["value"].get("selected")
+
+    def presentation(self, control: ControlTag, task_id: int, user_id: int) -> dict:
+        return {"swap": shows_swapped(task_id, user_id)}
+
+    def page_keys(self, control: ControlTag) -> tuple[str, ...]:
+        return PAGE_KEYS if control.options.get("allow_tie") else PAGE_KEYS[:2]
+
+
+def answers_of(control: ControlTag) -> tuple[str, ...]:
+    return (*SIDES, TIE) if control.options.get("allow_tie") else SIDES
+
+
+def shows_swapped(task_id: int, user_id: int) -> bool:
+    """Whether this annotator sees this task's two objects the other way round: half of the (task, annotator)
+    pairs are, by a hash that is the same on every request, server and run, so a reload shows the same order."""
+    return stable_seed("pairwise", task_id, user_id) % 2 == 1
+
+
+def _allows_tie(element, name: str) -> bool:
+    raw = element.get("allowTie", "false").strip().lower()
+    if raw not in {"true", "false"}:
+        raise LabelConfigError(f'<Pairwise name="{name}"> allowTie="{element.get("allowTie")}" must be "true" or "false"')
+    return raw == "true"
+
+
+def _listed(answers: tuple[str, ...]) -> str:
+    """"'left', 'right' or 'tie'"."""
+    quoted = [repr(answer) for answer in answers]
+    return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _named_answer(item: dict) -> str:
+    selected = item_value(item).get("selected")
+    objects = str(item.get("to_name", "")).split(",")
+    if selected in SIDES and len(objects) == 2:
+        return objects[SIDES.index(selected)].strip()
+    return str(selected)

@@ -1,0 +1,28 @@
+"""Per-task consensus for pairwise preferences: left, right and tie are three classes of one single choice."""
+from collections.abc import Sequence
+
+from .choices import Reliability, aggregate_single_choice
+from .outcome import Annotations, TaskConsensus, result_item
+
+# The classes in a fixed order: a confusion matrix or class prior given for a pairwise control follows it.
+PAIRWISE_ANSWERS = ("left", "right", "tie")
+
+
+def aggregate_pairwise(control: dict, annotations: Annotations, *, seed: int, method: str = "majority",
+                       reliability: Reliability | None = None,
+                       class_prior: Sequence[float] | None = None) -> TaskConsensus:
+    """The choices engine's single-choice vote over left/right/tie (its tie-breaking, its agreement: the share of
+    annotator pairs who gave the same answer), with the merged item put back in the pairwise shape.
+
+    An annotator with no item, or an answer that is none of the three, gives no vote."""
+    as_choices = [(annotator, _as_choice_items(items)) for annotator, items in annotations]
+    outcome = aggregate_single_choice({**control, "values": list(PAIRWISE_ANSWERS)}, as_choices, seed=seed,
+                                      method=method, reliability=reliability, class_prior=class_prior)
+    outcome.result = [result_item(control, "pairwise", {"selected": item["value"]["choices"][0]}, seed=seed, index=0)
+                      for item in outcome.result]
+    return outcome
+
+
+def _as_choice_items(items: list[dict]) -> list[dict]:
+    selected = [item.get("value", {}).get("selected") for item in items]
+    return [{"value": {"choices": [answer]}} for answer in selected if isinstance(answer, str)]
