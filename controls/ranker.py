@@ -15,6 +15,10 @@ class Ranker(ControlType):
     values_optional = True
     js_module = "controls/ranker.js"
 
+    def page_keys(self, control: ControlTag) -> tuple[str, ...]:
+        """Its move keys (K/J) and, without buckets, O to keep the order shown."""
+        return ("k", "j") if control.values else ("k", "j", "o")
+
     def parse_attributes(self, element, name: str) -> dict:
         titles = {child.get("name", "").strip(): (child.get("title") or child.get("name", "")).strip()
                   for child in element}

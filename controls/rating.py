@@ -25,6 +25,10 @@ class Rating(ControlType):
             raise LabelConfigError(f'<Rating name="{name}"> perItem="{element.get("perItem")}" must be "true" or "false"')
         return {"options": {"max_rating": int(raw), "per_item": per_item == "true"}}
 
+    def page_keys(self, control: ControlTag) -> tuple[str, ...]:
+        """The number keys of its scale (0 is 10), so other controls' default keys leave them to it."""
+        return tuple("1234567890"[: control.options["max_rating"]])
+
     def check_targets(self, control: ControlTag, objects: list[ObjectTag]) -> None:
         if control.options["per_item"] and (len(objects) != 1 or objects[0].kind != "list"):
             raise LabelConfigError(f'<Rating name="{control.name}"> perItem="true" needs a toName naming one <List>')
