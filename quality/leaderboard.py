@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db.models import Q
-from django.db.models.fields.json import KeyTransform
+import orjson
+from django.db.models import Q, TextField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from projects.control_types import ControlTag, is_number, item_value
 from projects.label_config import LabelConfig
@@ -41,10 +43,6 @@ class JudgedControls:
     model_keys: dict[str, tuple[str, ...]]  # object name -> the data keys that may name its model, in order
     item_lists: dict[str, str]  # object name -> its data field, for objects whose value may be a list of items
 
-    @property
-    def data_keys(self) -> list[str]:
-        return sorted({key for keys in self.model_keys.values() for key in keys} | set(self.item_lists.values()))
-
 
 @dataclass
 class Judgments:
@@ -59,6 +57,9 @@ class Judgments:
     tasks_read: int = 0
 
     def model(self, name: Any) -> int | None:
+        known = self.models.get(name) if isinstance(name, str) else None
+        if known is not None:
+            return known
         if is_number(name):
             name = str(name)
         if not isinstance(name, str) or not name.strip():
@@ -109,24 +110,28 @@ def read_judgments(project: Project, *, source: str = CONSENSUS) -> Judgments:
 
 def _task_results(project: Project, judged: JudgedControls, source: str) -> Iterator[tuple[dict, list[list]]]:
     """(the task's model-naming data, its results) per task, read by keyset in chunks: one query for a chunk's
-    tasks, fetching only the data keys that name models (not the responses' text), and one for its annotations."""
-    aliases = {f"data_{index}": key for index, key in enumerate(judged.data_keys)}
-    columns = {alias: KeyTransform(key, "data") for alias, key in aliases.items()}
+    tasks, fetching only the data keys that name models (not the responses' text), and one for its annotations.
+    JSON comes as text, parsed by orjson: Django's per-value json.loads was most of the time."""
+    names = {f"name_{index}": key for index, key in enumerate(sorted({k for keys in judged.model_keys.values() for k in keys}))}
+    lists = {f"list_{index}": key for index, key in enumerate(sorted(set(judged.item_lists.values())))}
+    columns = {alias: KeyTextTransform(key, "data") for alias, key in {**names, **lists}.items()}
     tasks = Task.objects.filter(project=project).order_by("id")
     if source == CONSENSUS:
         tasks = tasks.filter(Q(reviewed_result__isnull=False) | Q(consensus_result__isnull=False))
-        tasks = tasks.values("id", "reviewed_result", "consensus_result", **columns)
+        columns |= {"reviewed": Cast("reviewed_result", TextField()), "consensus": Cast("consensus_result", TextField())}
     else:
-        tasks = tasks.filter(annotation_count__gt=0).values("id", **columns)
+        tasks = tasks.filter(annotation_count__gt=0)
+    tasks = tasks.values("id", **columns)
     last_id = 0
     while rows := list(tasks.filter(id__gt=last_id)[:CHUNK_SIZE]):
         last_id = rows[-1]["id"]
         by_task = _annotation_results([row["id"] for row in rows]) if source == ANNOTATIONS else {}
         for row in rows:
-            task_data = {key: row[alias] for alias, key in aliases.items() if row[alias] is not None}
+            task_data = {key: row[alias] for alias, key in names.items() if row[alias] is not None}
+            task_data |= {key: _parsed(row[alias]) for alias, key in lists.items() if row[alias] is not None}
             if source == CONSENSUS:
-                final = row["reviewed_result"] if row["reviewed_result"] is not None else row["consensus_result"]
-                yield task_data, [final]
+                final = row["reviewed"] if row["reviewed"] is not None else row["consensus"]
+                yield task_data, [_parsed(final)]
             else:
                 yield task_data, by_task.get(row["id"], [])
 
@@ -134,9 +139,17 @@ def _task_results(project: Project, judged: JudgedControls, source: str) -> Iter
 def _annotation_results(task_ids: list[int]) -> dict[int, list[list]]:
     by_task: dict[int, list[list]] = {}
     submitted = Annotation.objects.filter(task_id__in=task_ids, was_cancelled=False).order_by("id")
-    for task_id, result in submitted.values_list("task_id", "result"):
-        by_task.setdefault(task_id, []).append(result)
+    for task_id, result in submitted.values_list("task_id", Cast("result", TextField())):
+        by_task.setdefault(task_id, []).append(_parsed(result))
     return by_task
+
+
+def _parsed(text: str) -> Any:
+    """JSON text as the database gives it; a bare string (SQLite's text of a string value) stays itself."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
 
 
 def _read_result(judged: JudgedControls, task_data: dict, result: Any, judgments: Judgments) -> None:
@@ -163,8 +176,8 @@ def _values_of(control: ControlTag, items: list[dict]) -> Iterator[dict]:
 def _read_pairwise(judged, control: ControlTag, task_data: dict, value: dict, judgments: Judgments) -> None:
     outcome = OUTCOME_OF_SELECTED.get(value.get("selected"))
     if outcome is not None and len(control.to_names) == 2:
-        first, second = (_object_model(judged, name, task_data) for name in control.to_names)
-        judgments.battle(first, second, outcome)
+        first, second = control.to_names
+        judgments.battle(_object_model(judged, first, task_data), _object_model(judged, second, task_data), outcome)
 
 
 def _read_ranking(judged, control: ControlTag, task_data: dict, value: dict, judgments: Judgments) -> None:
@@ -192,7 +205,10 @@ def _read_rating(judged, control: ControlTag, index: int, task_data: dict, value
 
 
 def _object_model(judged: JudgedControls, name: str, task_data: dict) -> Any:
-    return next((task_data[key] for key in judged.model_keys.get(name, ()) if key in task_data), None)
+    for key in judged.model_keys.get(name, ()):
+        if key in task_data:
+            return task_data[key]
+    return None
 
 
 def _item_models(judged: JudgedControls, name: str, task_data: dict) -> dict:

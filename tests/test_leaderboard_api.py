@@ -289,3 +289,12 @@ def test_reading_costs_the_same_queries_for_ten_tasks_as_for_a_hundred(manager, 
         return len(queries)
 
     assert queries_for(10) == queries_for(90)
+
+
+@pytest.mark.django_db
+def test_a_reviewers_result_overrules_the_consensus(manager):
+    project = services.create_project(creator=manager, title="Reviewed", label_config=PAIRWISE_CONFIG)
+    Task.objects.create(project=project, data={"a": "", "b": "", "model_a": "p", "model_b": "q"},
+                        consensus_result=[pairwise("left")], reviewed_result=[pairwise("right")])
+
+    assert [outcome for _, _, outcome in read_judgments(project).battles] == [0.0]
