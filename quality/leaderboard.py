@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from django.db.models import Q, TextField
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
@@ -42,6 +42,14 @@ class JudgedControls:
     ratings: list[ControlTag]
     model_keys: dict[str, tuple[str, ...]]  # object name -> the data keys that may name its model, in order
     item_lists: dict[str, str]  # object name -> its data field, for objects whose value may be a list of items
+
+    @property
+    def controls(self) -> list[ControlTag]:
+        return [*self.pairwise, *self.rankers, *self.ratings]
+
+    @property
+    def model_data_keys(self) -> list[str]:
+        return sorted({key for keys in self.model_keys.values() for key in keys})
 
 
 @dataclass
@@ -84,12 +92,17 @@ class Judgments:
 
 
 def judged_controls(config: LabelConfig) -> JudgedControls:
-    by_type = {kind: [c for c in config.controls.values() if c.result_type == kind] for kind in ("pairwise", "ranker", "rating")}
-    positions = {name: (key,) for control in by_type["pairwise"] for name, key in zip(control.to_names, PAIR_POSITION_KEYS)}
-    named = {name for controls in by_type.values() for control in controls for name in control.to_names}
-    model_keys = {name: (f"model_{name}", *positions.get(name, ())) for name in sorted(named)}
-    item_lists = {name: config.objects[name].data_field for name in sorted(named) if config.objects[name].kind != "text"}
-    return JudgedControls(by_type["pairwise"], by_type["ranker"], by_type["rating"], model_keys, item_lists)
+    def of_type(result_type: str) -> list[ControlTag]:
+        return [control for control in config.controls.values() if control.result_type == result_type]
+
+    pairwise = of_type("pairwise")
+    positions = {name: key for control in pairwise for name, key in zip(control.to_names, PAIR_POSITION_KEYS)}
+    judged = JudgedControls(pairwise, of_type("ranker"), of_type("rating"), {}, {})
+    for name in sorted({name for control in judged.controls for name in control.to_names}):
+        judged.model_keys[name] = (f"model_{name}", *([positions[name]] if name in positions else []))
+        if config.objects[name].kind != "text":
+            judged.item_lists[name] = config.objects[name].data_field
+    return judged
 
 
 def read_judgments(project: Project, *, source: str = CONSENSUS) -> Judgments:
@@ -99,7 +112,7 @@ def read_judgments(project: Project, *, source: str = CONSENSUS) -> Judgments:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}")
     judged = judged_controls(project_config(project))
     judgments = Judgments(rating_controls=[control.name for control in judged.ratings])
-    if not (judged.pairwise or judged.rankers or judged.ratings):
+    if not judged.controls:
         return judgments
     for task_data, results in _task_results(project, judged, source):
         judgments.tasks_read += 1
@@ -110,18 +123,10 @@ def read_judgments(project: Project, *, source: str = CONSENSUS) -> Judgments:
 
 def _task_results(project: Project, judged: JudgedControls, source: str) -> Iterator[tuple[dict, list[list]]]:
     """(the task's model-naming data, its results) per task, read by keyset in chunks: one query for a chunk's
-    tasks, fetching only the data keys that name models (not the responses' text), and one for its annotations.
-    JSON comes as text, parsed by orjson: Django's per-value json.loads was most of the time."""
-    names = {f"name_{index}": key for index, key in enumerate(sorted({k for keys in judged.model_keys.values() for k in keys}))}
+    tasks and, for every annotation, one for its annotations."""
+    names = {f"name_{index}": key for index, key in enumerate(judged.model_data_keys)}
     lists = {f"list_{index}": key for index, key in enumerate(sorted(set(judged.item_lists.values())))}
-    columns = {alias: KeyTextTransform(key, "data") for alias, key in {**names, **lists}.items()}
-    tasks = Task.objects.filter(project=project).order_by("id")
-    if source == CONSENSUS:
-        tasks = tasks.filter(Q(reviewed_result__isnull=False) | Q(consensus_result__isnull=False))
-        columns |= {"reviewed": Cast("reviewed_result", TextField()), "consensus": Cast("consensus_result", TextField())}
-    else:
-        tasks = tasks.filter(annotation_count__gt=0)
-    tasks = tasks.values("id", **columns)
+    tasks = _task_rows(project, source, {**names, **lists})
     last_id = 0
     while rows := list(tasks.filter(id__gt=last_id)[:CHUNK_SIZE]):
         last_id = rows[-1]["id"]
@@ -134,6 +139,18 @@ def _task_results(project: Project, judged: JudgedControls, source: str) -> Iter
                 yield task_data, [_parsed(final)]
             else:
                 yield task_data, by_task.get(row["id"], [])
+
+
+def _task_rows(project: Project, source: str, data_keys: dict[str, str]) -> QuerySet:
+    """The tasks with something to read, each with only the data keys asked for (not the responses' text), as
+    text. JSON comes as text for orjson: Django's json.loads per value was most of the time."""
+    columns = {alias: KeyTextTransform(key, "data") for alias, key in data_keys.items()}
+    tasks = Task.objects.filter(project=project).order_by("id")
+    if source == ANNOTATIONS:
+        return tasks.filter(annotation_count__gt=0).values("id", **columns)
+    tasks = tasks.filter(Q(reviewed_result__isnull=False) | Q(consensus_result__isnull=False))
+    return tasks.values("id", reviewed=Cast("reviewed_result", TextField()),
+                        consensus=Cast("consensus_result", TextField()), **columns)
 
 
 def _annotation_results(task_ids: list[int]) -> dict[int, list[list]]:
