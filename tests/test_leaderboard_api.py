@@ -7,8 +7,8 @@ of its own (as tests/test_control_registry.py does), following API.md's result f
 depend on them; once they are merged the real types are used.
 """
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from projects import services
 from projects.control_types import (ControlType, ObjectType, ResultError, control_type, item_value, object_type,
