@@ -1,7 +1,7 @@
-"""Shapes of the quality endpoints: project agreement, annotator scores, review decisions."""
+"""Shapes of the quality endpoints: project agreement, annotator scores, review decisions, the model leaderboard."""
 from rest_framework import serializers
 
-from .. import review
+from .. import leaderboard, review
 from ..models import AnnotatorScore
 
 
@@ -28,3 +28,53 @@ class ReviewDecisionSerializer(serializers.Serializer):
         if attrs["action"] == review.EDIT and not isinstance(attrs.get("result"), list):
             raise serializers.ValidationError({"result": "edit needs the corrected result: a list of result items"})
         return attrs
+
+
+class LeaderboardParamsSerializer(serializers.Serializer):
+    bootstrap = serializers.IntegerField(
+        required=False, default=100, min_value=0, max_value=1000,
+        help_text="Bootstrap rounds for the 95% intervals (0: no intervals).",
+    )
+    source = serializers.ChoiceField(
+        choices=leaderboard.SOURCES, required=False, default=leaderboard.CONSENSUS,
+        help_text="consensus: one judgment per task, its reviewed or consensus result; annotations: every submitted annotation.",
+    )
+
+
+class RatingMeanSerializer(serializers.Serializer):
+    mean = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True)
+    ci_high = serializers.FloatField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class ModelScoreSerializer(serializers.Serializer):
+    model = serializers.CharField()
+    score = serializers.FloatField(allow_null=True, help_text="Bradley-Terry on the Elo scale, the models' mean at 1000; null without battles.")
+    ci_low = serializers.FloatField(allow_null=True, help_text="2.5th percentile of the bootstrap scores; null without rounds.")
+    ci_high = serializers.FloatField(allow_null=True, help_text="97.5th percentile of the bootstrap scores.")
+    wins = serializers.IntegerField()
+    losses = serializers.IntegerField()
+    ties = serializers.IntegerField()
+    win_rate = serializers.FloatField(allow_null=True, help_text="(wins + ties / 2) / judgments.")
+    judgments = serializers.IntegerField(help_text="Battles the score rests on.")
+    ratings = serializers.DictField(child=RatingMeanSerializer(), help_text="Per rating control: mean rating, 95% t interval, count.")
+
+
+class SkippedJudgmentsSerializer(serializers.Serializer):
+    unattributed = serializers.IntegerField(help_text="Judgments whose task data names no model for a response.")
+    same_model = serializers.IntegerField(help_text="Battles of a model against itself.")
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=leaderboard.SOURCES)
+    bootstrap = serializers.IntegerField()
+    battle_count = serializers.IntegerField()
+    rating_count = serializers.IntegerField()
+    tasks_read = serializers.IntegerField()
+    skipped = SkippedJudgmentsSerializer()
+    models = ModelScoreSerializer(many=True, help_text="Best score first; models with ratings only come last.")
+    win_rate_matrix = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(allow_null=True)),
+        help_text="Row i, column j: model i's win rate against model j (ties half), in the order of `models`; null where they never met.",
+    )

@@ -1,8 +1,8 @@
-"""REST endpoints for consensus QA: project agreement, annotator scores, recompute jobs and review."""
+"""REST endpoints for consensus QA: project agreement, annotator scores, recompute jobs, review, the model leaderboard."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,8 +11,9 @@ from projects.access import MANAGE, REVIEW
 from projects.api.errors import job_start_status
 from projects.api.serializers import JobSerializer, TaskDetailSerializer
 
-from .. import recompute, review, selectors
-from .serializers import AnnotatorScoreSerializer, ReviewDecisionSerializer
+from .. import leaderboard, recompute, review, selectors
+from .serializers import (AnnotatorScoreSerializer, LeaderboardParamsSerializer, LeaderboardSerializer,
+                          ReviewDecisionSerializer)
 
 
 class AgreementView(APIView):
@@ -39,6 +40,30 @@ class ConsensusJobView(APIView):
         project = access.get_project_for(request.user, pk, roles=MANAGE)
         job = recompute.start_recompute(project=project, user=request.user)
         return Response(JobSerializer(job).data, status=job_start_status(job))
+
+
+class LeaderboardView(APIView):
+    @extend_schema(parameters=[LeaderboardParamsSerializer], responses=LeaderboardSerializer, description=(
+        "The models compared in the project's Pairwise, Ranker and Rating results (which model wrote a response is "
+        "task data: `model_<object name>`, for a Pairwise's objects else `model_a`/`model_b`; a List item's `model` "
+        "or `title`). Per model: its Bradley-Terry score on the Elo scale (Chatbot Arena's fit, ties as half a win, "
+        "the models' mean at 1000) with a 95% bootstrap interval, wins, losses, ties, win rate and judgments, and "
+        "per rating control the mean rating with a 95% interval; plus the win-rate matrix. Managers and reviewers; "
+        "annotators too where the project is not blind."
+    ))
+    def get(self, request, pk: int):
+        project = access.get_project_for(request.user, pk)
+        if not access.sees_others_work(request.user, project):
+            raise PermissionDenied(
+                f"Project {project.pk} is blind: its leaderboard sums up everyone's judgments, so it needs the manager "
+                f"or reviewer role; you are {project.user_role}."
+            )
+        params = LeaderboardParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        board = leaderboard.project_leaderboard(
+            project, source=params.validated_data["source"], bootstrap_rounds=params.validated_data["bootstrap"]
+        )
+        return Response(board)
 
 
 def _review_payload(task) -> dict:

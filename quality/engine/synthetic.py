@@ -1,4 +1,5 @@
-"""Synthetic crowds with known truth (honest, spammer and biased annotators), for tests, benchmarks and demos."""
+"""Synthetic crowds with known truth (honest, spammer and biased annotators) and battles between models of known
+strength, for tests, benchmarks and demos."""
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,3 +57,27 @@ def macro_f1(predicted: np.ndarray, truth: np.ndarray, n_classes: int) -> float:
         claimed, actual = np.sum(predicted == label), np.sum(truth == label)
         scores.append(2 * hits / (claimed + actual) if claimed + actual else 1.0)
     return float(np.mean(scores))
+
+
+@dataclass(frozen=True)
+class SyntheticBattles:
+    model_a: np.ndarray
+    model_b: np.ndarray
+    outcome: np.ndarray  # 1 model_a won, 0 model_b won, 0.5 a tie
+
+
+def simulate_battles(strengths: np.ndarray, n_battles: int, *, tie_share: float = 0.0, seed: int = 0) -> SyntheticBattles:
+    """Battles between random pairs of distinct models whose expected score is Bradley-Terry's sigmoid(s_a - s_b),
+    `strengths` in nats: a tie with probability `tie_share` (capped where a win is nearly certain), else a win
+    drawn so that the expected score stays the model's."""
+    rng = np.random.default_rng(seed)
+    model_count = len(strengths)
+    model_a = rng.integers(model_count, size=n_battles)
+    model_b = (model_a + rng.integers(1, model_count, size=n_battles)) % model_count
+    expected = 1.0 / (1.0 + np.exp(np.asarray(strengths)[model_b] - np.asarray(strengths)[model_a]))
+    tie_chance = np.minimum(tie_share, 2 * np.minimum(expected, 1 - expected))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        win_chance = np.where(tie_chance < 1, (expected - tie_chance / 2) / (1 - tie_chance), 0.5)
+    draw = rng.random(n_battles)
+    outcome = np.where(draw < tie_chance, 0.5, (rng.random(n_battles) < win_chance).astype(float))
+    return SyntheticBattles(model_a, model_b, outcome)
