@@ -1,0 +1,156 @@
+"""What the GenAI formats read from a label config and a task: the prompt, the responses, and the judgments on them.
+
+The rule (README, "Export"): the responses are the objects a <Pairwise>, <Ranker> or <Rating> names (a <List> is
+one response per item); the prompt is the first <Text> or <Paragraphs> object none of them names; a <TextArea>
+naming exactly one <Text> other than the prompt is a rewrite of that response. Which model wrote a response is
+task data: `model_<object name>`, else `<data field>_model`, else `model_a` / `model_b` for the first and second
+object of a <Pairwise>; a <List> item's `model`, else its `title`.
+Controls and objects are told apart by their result type and kind, so these formats need no tag module.
+"""
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from projects.label_config import ControlTag, LabelConfig, ObjectTag
+
+from .results import items_of
+
+PAIRWISE, RANKER, RATING, TEXTAREA = "pairwise", "ranker", "rating", "textarea"
+JUDGING_TYPES = (PAIRWISE, RANKER, RATING)
+PROMPT_KINDS = ("text", "paragraphs")
+DIALOGUE_KIND, LIST_KIND = "paragraphs", "list"
+# Label Studio's <Paragraphs> defaults are author/text; API.md's dialogue example uses role/content.
+ROLE_KEYS, CONTENT_KEYS = ("role", "author"), ("content", "text")
+# How many pairs a ranking (or a rating dimension) makes: every pair it implies, or its best against its worst.
+ALL_PAIRS, BEST_WORST = "all", "best_worst"
+RANKING_PAIRS = (ALL_PAIRS, BEST_WORST)
+PROMPT_MISSING = "a prompt: a <Text> or <Paragraphs> object that no <Pairwise>, <Ranker> or <Rating> names"
+
+
+class Response(NamedTuple):
+    id: str  # the object's name, or the <List> item's id
+    object: str
+    text: str
+    model: str | None
+
+
+class Rated(NamedTuple):
+    response: Response
+    rating: float
+    control: ControlTag
+
+
+@dataclass(frozen=True)
+class GenAIConfig:
+    """The label config as the GenAI formats see it (the module docstring's rule)."""
+
+    objects: dict[str, ObjectTag]
+    prompt: ObjectTag | None
+    judges: tuple[ControlTag, ...]  # Pairwise, Ranker and Rating controls, in config order
+    rewrites: tuple[ControlTag, ...]
+    pair_letters: dict[str, str]  # object name -> "a" / "b", its place in the first <Pairwise>
+
+    @classmethod
+    def of(cls, config: LabelConfig) -> "GenAIConfig":
+        judges = tuple(control for control in config.controls.values() if control.result_type in JUDGING_TYPES)
+        judged = {name for control in judges for name in control.to_names}
+        prompt = next((obj for obj in config.objects.values() if obj.kind in PROMPT_KINDS and obj.name not in judged), None)
+        rewrites = tuple(
+            control for control in config.controls.values()
+            if control.result_type == TEXTAREA and len(control.to_names) == 1
+            and config.objects[control.to_names[0]].kind == "text" and control.to_names[0] != getattr(prompt, "name", None)
+        )
+        pairwise = [control for control in judges if control.result_type == PAIRWISE]
+        letters = dict(zip(pairwise[0].to_names, "ab")) if pairwise else {}
+        return cls(dict(config.objects), prompt, judges, rewrites, letters)
+
+    def of_type(self, result_type: str) -> list[ControlTag]:
+        return [control for control in self.judges if control.result_type == result_type]
+
+    def missing(self, needs: str) -> str | None:
+        """What the config lacks for a format's `needs` ("preferences", "sft", "ratings"), or None."""
+        if needs == "ratings":
+            return None if self.of_type(RATING) else "a <Rating> control"
+        if not self.judges and not (needs == "sft" and self.rewrites):
+            extra = " or a <TextArea> rewriting a response" if needs == "sft" else ""
+            return f"a <Pairwise>, <Ranker> or <Rating> control{extra}"
+        return PROMPT_MISSING if self.prompt is None else None
+
+    # Reading one task.
+
+    def prompt_value(self, data: dict) -> str | list[dict]:
+        """The prompt as TRL takes it: a string, or the dialogue's messages when the prompt is a <Paragraphs>."""
+        value = data.get(self.prompt.data_field)
+        if self.prompt.kind == DIALOGUE_KIND:
+            return dialogue_messages(value)
+        return _as_text(value)
+
+    def prompt_messages(self, data: dict) -> list[dict]:
+        value = self.prompt_value(data)
+        return value if isinstance(value, list) else [{"role": "user", "content": value}]
+
+    def responses(self, object_name: str, data: dict) -> dict[str, Response]:
+        """The responses an object holds in this task, by id."""
+        obj = self.objects[object_name]
+        value = data.get(obj.data_field)
+        if obj.kind == LIST_KIND:
+            items = value if isinstance(value, list) else []
+            return {
+                str(item.get("id")): Response(str(item.get("id")), obj.name, _as_text(item.get("body")), item.get("model") or item.get("title"))
+                for item in items if isinstance(item, dict)
+            }
+        return {obj.name: Response(obj.name, obj.name, _as_text(value), self._model_of(obj, data))}
+
+    def _model_of(self, obj: ObjectTag, data: dict) -> str | None:
+        letter = self.pair_letters.get(obj.name)
+        for key in (f"model_{obj.name}", f"{obj.data_field}_model", f"model_{letter}" if letter else None):
+            if key and data.get(key) is not None:
+                return str(data[key])
+        return None
+
+    def ratings(self, control: ControlTag, annotation: dict, data: dict) -> list[Rated]:
+        """A <Rating>'s answers in one annotation: one per response it rated (per item on a <List>)."""
+        rated = []
+        responses = {name: self.responses(name, data) for name in control.to_names}
+        for item in items_of(annotation, control):
+            rating = item["value"].get("rating")
+            response = _rated_response(item, control, responses)
+            if response is not None and isinstance(rating, (int, float)) and not isinstance(rating, bool):
+                rated.append(Rated(response, rating, control))
+        return rated
+
+
+def _rated_response(item: dict, control: ControlTag, responses: dict[str, dict[str, Response]]) -> Response | None:
+    """The response a rating item is about: its object's own text, or the <List> item in `item_index`
+    (the item's id, or its position)."""
+    object_name = item.get("to_name") if item.get("to_name") in responses else control.to_names[0]
+    found = responses[object_name]
+    if "item_index" not in item:
+        return found.get(object_name)  # a whole-response rating (a <List> needs the item)
+    index = item["item_index"]
+    if isinstance(index, str):
+        return found.get(index)
+    if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(found):
+        return list(found.values())[index]
+    return None
+
+
+def dialogue_messages(value: Any) -> list[dict]:
+    """A <Paragraphs> dialogue as chat messages `{"role", "content"}`."""
+    messages = value if isinstance(value, list) else []
+    return [
+        {"role": _as_text(_first_of(message, ROLE_KEYS)), "content": _as_text(_first_of(message, CONTENT_KEYS))}
+        for message in messages if isinstance(message, dict)
+    ]
+
+
+def _first_of(message: dict, keys: tuple[str, ...]):
+    return next((message[key] for key in keys if key in message), "")
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def text_lines(items: list[dict]) -> str:
+    """A <TextArea>'s answer as one text: its lines joined."""
+    return "\n".join(line for item in items for line in item["value"].get("text") or () if isinstance(line, str))
