@@ -47,7 +47,8 @@ class GenAIConfig:
     prompt: ObjectTag | None
     judges: tuple[ControlTag, ...]  # Pairwise, Ranker and Rating controls, in config order
     rewrites: tuple[ControlTag, ...]
-    pair_letters: dict[str, str]  # object name -> "a" / "b", its place in the first <Pairwise>
+    model_keys: dict[str, tuple[str, ...]]  # object name -> the task data keys naming its model, in precedence
+    by_type: dict[str, tuple[ControlTag, ...]]  # the judges by result type (looked up once per annotation)
 
     @classmethod
     def of(cls, config: LabelConfig) -> "GenAIConfig":
@@ -59,12 +60,16 @@ class GenAIConfig:
             if control.result_type == TEXTAREA and len(control.to_names) == 1
             and config.objects[control.to_names[0]].kind == "text" and control.to_names[0] != getattr(prompt, "name", None)
         )
-        pairwise = [control for control in judges if control.result_type == PAIRWISE]
-        letters = dict(zip(pairwise[0].to_names, "ab")) if pairwise else {}
-        return cls(dict(config.objects), prompt, judges, rewrites, letters)
+        by_type = {kind: tuple(control for control in judges if control.result_type == kind) for kind in JUDGING_TYPES}
+        letters = dict(zip(by_type[PAIRWISE][0].to_names, "ab")) if by_type[PAIRWISE] else {}
+        model_keys = {
+            obj.name: (f"model_{obj.name}", f"{obj.data_field}_model", *([f"model_{letters[obj.name]}"] if obj.name in letters else []))
+            for obj in config.objects.values()
+        }
+        return cls(dict(config.objects), prompt, judges, rewrites, model_keys, by_type)
 
-    def of_type(self, result_type: str) -> list[ControlTag]:
-        return [control for control in self.judges if control.result_type == result_type]
+    def of_type(self, result_type: str) -> tuple[ControlTag, ...]:
+        return self.by_type[result_type]
 
     def missing(self, needs: str) -> str | None:
         """What the config lacks for a format's `needs` ("preferences", "sft", "ratings"), or None."""
@@ -91,20 +96,26 @@ class GenAIConfig:
     def responses(self, object_name: str, data: dict) -> dict[str, Response]:
         """The responses an object holds in this task, by id."""
         obj = self.objects[object_name]
-        value = data.get(obj.data_field)
-        if obj.kind == LIST_KIND:
-            items = value if isinstance(value, list) else []
-            return {
-                str(item.get("id")): Response(str(item.get("id")), obj.name, _as_text(item.get("body")), item.get("model") or item.get("title"))
-                for item in items if isinstance(item, dict)
-            }
-        return {obj.name: Response(obj.name, obj.name, _as_text(value), self._model_of(obj, data))}
+        if obj.kind != LIST_KIND:
+            return {obj.name: self.whole_response(object_name, data)}
+        items = data.get(obj.data_field)
+        return {
+            str(item.get("id")): Response(str(item.get("id")), obj.name, _as_text(item.get("body")), item.get("model") or item.get("title"))
+            for item in (items if isinstance(items, list) else ()) if isinstance(item, dict)
+        }
 
-    def _model_of(self, obj: ObjectTag, data: dict) -> str | None:
-        letter = self.pair_letters.get(obj.name)
-        for key in (f"model_{obj.name}", f"{obj.data_field}_model", f"model_{letter}" if letter else None):
-            if key and data.get(key) is not None:
-                return str(data[key])
+    def whole_response(self, object_name: str, data: dict) -> Response | None:
+        """The response a <Text> object is (None for a <List>, which holds several)."""
+        obj = self.objects[object_name]
+        if obj.kind == LIST_KIND:
+            return None
+        return Response(obj.name, obj.name, _as_text(data.get(obj.data_field)), self._model_of(obj.name, data))
+
+    def _model_of(self, object_name: str, data: dict) -> str | None:
+        for key in self.model_keys[object_name]:
+            model = data.get(key)
+            if model is not None:
+                return model if isinstance(model, str) else str(model)
         return None
 
     def ratings(self, control: ControlTag, annotation: dict, data: dict) -> list[Rated]:

@@ -59,22 +59,26 @@ def _as_answer(text: str, dialogue: bool):
 
 def annotation_preferences(genai: GenAIConfig, data: dict, annotation: dict, context: ExportContext) -> list[Preference]:
     preferences = []
-    for control in genai.of_type(PAIRWISE):
+    pairwise, rankers = genai.of_type(PAIRWISE), genai.of_type(RANKER)
+    for control in pairwise:
         preferences += pairwise_preferences(genai, control, data, annotation, context)
-    for control in genai.of_type(RANKER):
+    for control in rankers:
         preferences += ranking_preferences(genai, control, data, annotation, context.ranking_pairs)
-    if not genai.of_type(PAIRWISE) and not genai.of_type(RANKER):
+    if not pairwise and not rankers:
         preferences += rating_preferences(genai, data, annotation, context.ranking_pairs)
     return preferences
 
 
 def pairwise_preferences(genai: GenAIConfig, control: ControlTag, data: dict, annotation: dict, context: ExportContext) -> list[Preference]:
     """`selected` refers to the task's own order: left is the first object `toName` names."""
-    first, second = (genai.responses(name, data).get(name) for name in control.to_names[:2])
+    items = items_of(annotation, control)
+    if not items:
+        return []
+    first, second = genai.whole_response(control.to_names[0], data), genai.whole_response(control.to_names[1], data)
     preferences = []
     if first is None or second is None:
         return preferences  # not two whole responses (a <List> is the Ranker's)
-    for item in items_of(annotation, control):
+    for item in items:
         selected = item["value"].get("selected")
         if selected == "left":
             preferences.append(Preference(first, second, 1, control.name))

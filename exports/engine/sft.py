@@ -55,7 +55,7 @@ def _rewrite(genai: GenAIConfig, data: dict, annotation: dict) -> Best | None:
     for control in genai.rewrites:
         text = text_lines(items_of(annotation, control))
         if text.strip():
-            rewritten = genai.responses(control.to_names[0], data)[control.to_names[0]]
+            rewritten = genai.whole_response(control.to_names[0], data)
             return Best(text, control.name, "rewrite", rewritten.model)
     return None
 
