@@ -53,20 +53,9 @@ class GenAIConfig:
     @classmethod
     def of(cls, config: LabelConfig) -> "GenAIConfig":
         judges = tuple(control for control in config.controls.values() if control.result_type in JUDGING_TYPES)
-        judged = {name for control in judges for name in control.to_names}
-        prompt = next((obj for obj in config.objects.values() if obj.kind in PROMPT_KINDS and obj.name not in judged), None)
-        rewrites = tuple(
-            control for control in config.controls.values()
-            if control.result_type == TEXTAREA and len(control.to_names) == 1
-            and config.objects[control.to_names[0]].kind == "text" and control.to_names[0] != getattr(prompt, "name", None)
-        )
         by_type = {kind: tuple(control for control in judges if control.result_type == kind) for kind in JUDGING_TYPES}
-        letters = dict(zip(by_type[PAIRWISE][0].to_names, "ab")) if by_type[PAIRWISE] else {}
-        model_keys = {
-            obj.name: (f"model_{obj.name}", f"{obj.data_field}_model", *([f"model_{letters[obj.name]}"] if obj.name in letters else []))
-            for obj in config.objects.values()
-        }
-        return cls(dict(config.objects), prompt, judges, rewrites, model_keys, by_type)
+        prompt = _prompt_of(config, judges)
+        return cls(dict(config.objects), prompt, judges, _rewrites_of(config, prompt), _model_keys(config, by_type[PAIRWISE]), by_type)
 
     def of_type(self, result_type: str) -> tuple[ControlTag, ...]:
         return self.by_type[result_type]
@@ -128,6 +117,29 @@ class GenAIConfig:
             if response is not None and isinstance(rating, (int, float)) and not isinstance(rating, bool):
                 rated.append(Rated(response, rating, control))
         return rated
+
+
+def _prompt_of(config: LabelConfig, judges: tuple[ControlTag, ...]) -> ObjectTag | None:
+    judged = {name for control in judges for name in control.to_names}
+    return next((obj for obj in config.objects.values() if obj.kind in PROMPT_KINDS and obj.name not in judged), None)
+
+
+def _rewrites_of(config: LabelConfig, prompt: ObjectTag | None) -> tuple[ControlTag, ...]:
+    """The <TextArea>s naming one <Text> that is not the prompt (one naming the prompt is a justification)."""
+    return tuple(
+        control for control in config.controls.values()
+        if control.result_type == TEXTAREA and len(control.to_names) == 1
+        and config.objects[control.to_names[0]].kind == "text" and control.to_names[0] != getattr(prompt, "name", None)
+    )
+
+
+def _model_keys(config: LabelConfig, pairwise: tuple[ControlTag, ...]) -> dict[str, tuple[str, ...]]:
+    """Per object, the task data keys that may name its model, in the module docstring's order."""
+    letters = dict(zip(pairwise[0].to_names, "ab")) if pairwise else {}
+    return {
+        obj.name: (f"model_{obj.name}", f"{obj.data_field}_model", *([f"model_{letters[obj.name]}"] if obj.name in letters else []))
+        for obj in config.objects.values()
+    }
 
 
 def _rated_response(item: dict, control: ControlTag, responses: dict[str, dict[str, Response]]) -> Response | None:
