@@ -1,12 +1,14 @@
 """Export N tasks with 3 annotations each through GET /api/projects/{id}/export, the real streaming path.
 
 Projects are made once per size with INSERT ... SELECT generate_series on PostgreSQL (a text project for JSON,
-an image project with two boxes per annotation for COCO) and reused on later runs. The request goes through
+an image project with two boxes per annotation for COCO, a prompt with two responses and one pairwise judgment
+per task for PREFERENCE_JSONL: N pairs) and reused on later runs. Where the <Pairwise> module has not landed, the
+test suite's stand-in (tests/genai_types.py) is registered in this process. The request goes through
 Django's full stack in this process (test client, session auth); the streamed body is read and thrown away
 while a thread samples this process's RSS every 20 ms, so "RSS growth" is what serving the export added.
 `cpu` is this process's CPU time (the database's work is not in it): on a busy machine it moves less than
 the wall-clock `time`, and `load` is the 1-minute load average at the end, to judge a run by.
-Usage: .venv/bin/python bench/export_bench.py [--tasks 100000] [--formats JSON,COCO] [--database-url postgres://...]
+Usage: .venv/bin/python bench/export_bench.py [--tasks 100000] [--formats JSON,COCO,PREFERENCE_JSONL] [--database-url postgres://...]
 """
 import argparse
 import json
@@ -32,7 +34,19 @@ IMAGE_RESULT = [
      "original_height": 480, "value": {"x": x, "y": 10.0, "width": 30.0, "height": 40.0, "rotation": 0, "rectanglelabels": [label]}}
     for index, (x, label) in enumerate(((5.0, "Face"), (50.0, "Person")))
 ]
-KINDS = {"JSON": ("text", TEXT_CONFIG), "COCO": ("image", IMAGE_CONFIG)}
+PREFERENCE_CONFIG = """<View><Text name="prompt" value="$prompt"/><Text name="a" value="$response_a"/>
+<Text name="b" value="$response_b"/><Pairwise name="pw" toName="a,b"/></View>"""
+PREFERENCE_RESULT = [{"id": "p1", "from_name": "pw", "to_name": "a,b", "type": "pairwise", "value": {"selected": "left"}}]
+ANSWER = "A careful answer that walks through the steps, names its assumptions and ends with a short summary. " * 3
+KINDS = {"JSON": ("text", TEXT_CONFIG), "COCO": ("image", IMAGE_CONFIG), "PREFERENCE_JSONL": ("preference", PREFERENCE_CONFIG)}
+# Per kind: the task data as SQL over the series' n (with its parameters), the result, annotations per task.
+DATA_SQL = {
+    "text": ("jsonb_build_object('text', 'Review ' || n || ': ' || %s)", [TEXT]),
+    "image": ("jsonb_build_object('image', 'https://images.example.com/photos/' || n || '.jpg')", []),
+    "preference": ("jsonb_build_object('prompt', 'Question ' || n || '?', 'response_a', 'A: ' || %s, "
+                   "'response_b', 'B: ' || %s, 'model_a', 'alpha', 'model_b', 'beta')", [ANSWER, ANSWER]),
+}
+RESULTS = {"text": (TEXT_RESULT, 3), "image": (IMAGE_RESULT, 3), "preference": (PREFERENCE_RESULT, 1)}
 
 
 def current_rss_mb() -> float:
@@ -52,15 +66,15 @@ def bench_project(manager, kind: str, config: str, task_count: int):
     if project is not None:
         return project
     project = services.create_project(creator=manager, title=title, label_config=config)
-    annotators = [get_user_model().objects.get_or_create(username=f"bench-annotator-{n}")[0].pk for n in range(3)]
-    data = "jsonb_build_object('text', 'Review ' || n || ': ' || %s)" if kind == "text" else \
-        "jsonb_build_object('image', 'https://images.example.com/photos/' || n || '.jpg')"
+    result, per_task = RESULTS[kind]
+    annotators = [get_user_model().objects.get_or_create(username=f"bench-annotator-{n}")[0].pk for n in range(per_task)]
+    data, data_params = DATA_SQL[kind]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO projects_task (project_id, data, meta, created_at, updated_at, is_gold,
                     annotation_count, cancelled_count, is_finished)
-                SELECT %s, {data}, '{{}}'::jsonb, now(), now(), false, 3, 0, true FROM generate_series(1, %s) AS n""",
-            [project.pk, *([TEXT] if kind == "text" else []), task_count],
+                SELECT %s, {data}, '{{}}'::jsonb, now(), now(), false, {per_task}, 0, true FROM generate_series(1, %s) AS n""",
+            [project.pk, *data_params, task_count],
         )
         cursor.execute(
             """INSERT INTO projects_annotation (task_id, project_id, completed_by_id, result, lead_time, was_cancelled,
@@ -68,7 +82,7 @@ def bench_project(manager, kind: str, config: str, task_count: int):
                SELECT task.id, task.project_id, annotator.id, %s::jsonb, 12.5, false, '', 1, now(), now()
                FROM projects_task AS task CROSS JOIN unnest(%s::bigint[]) AS annotator(id)
                WHERE task.project_id = %s""",
-            [json.dumps(TEXT_RESULT if kind == "text" else IMAGE_RESULT), annotators, project.pk],
+            [json.dumps(result), annotators, project.pk],
         )
         cursor.execute("ANALYZE projects_task; ANALYZE projects_annotation")
     services.recount_project(project)
@@ -96,14 +110,15 @@ def time_export(client, project, export_type: str) -> None:
     started, cpu_started = time.perf_counter(), time.process_time()
     response = client.get(f"/api/projects/{project.pk}/export", {"exportType": export_type})
     assert response.status_code == 200, response.content
-    size = 0
+    size = lines = 0
     for piece in response.streaming_content:
         size += len(piece)
+        lines += piece.count(b"\n")
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     sampler.done.set()
     sampler.join()
     highest = sampler.highest
-    print(f"{export_type:5s} tasks={project.task_count} annotations={project.annotation_count} size={size / 1e6:.0f}MB "
+    print(f"{export_type:5s} tasks={project.task_count} annotations={project.annotation_count} size={size / 1e6:.0f}MB lines={lines} "
           f"time={elapsed:.2f}s cpu={cpu:.2f}s load={os.getloadavg()[0]:.1f} rate={project.task_count / elapsed:,.0f} tasks/s rss_before={before:.0f}MB "
           f"rss_growth={highest - before:.0f}MB peak_rss={peak_rss_mb():.0f}MB")
 
@@ -119,6 +134,9 @@ def main() -> None:
     from django.test import Client
 
     manager = bench_manager()
+    from tests.genai_types import register_missing_genai_types
+
+    register_missing_genai_types()
     client = Client()
     client.force_login(manager)
     for export_type in args.formats.split(","):

@@ -14,6 +14,7 @@ from . import services
 from .api.serializers import ExportParamsSerializer
 from .api.views import streamed_export
 from .engine import FORMATS
+from .engine.genai import RANKING_PAIRS
 from .models import ExportSnapshot
 from .selection import ANNOTATION_MODES, TASK_SCOPES, count_selected
 
@@ -31,6 +32,9 @@ class ExportForm(forms.Form):
     annotator = forms.CharField(required=False, help_text="User id or username.")
     annotated_after = forms.CharField(required=False, help_text="ISO 8601 date or time, e.g. 2026-11-01.")
     annotated_before = forms.CharField(required=False)
+    ranking_pairs = forms.ChoiceField(
+        required=False, choices=[(mode, mode) for mode in RANKING_PAIRS], help_text=_api_help("ranking_pairs"),
+    )
     name = forms.CharField(required=False, max_length=200, help_text="For a snapshot: what to call it.")
 
     def checked_params(self, project) -> ExportParamsSerializer | None:
@@ -87,13 +91,13 @@ class ExportSnapshotAdmin(ManagedRowsMixin, admin.ModelAdmin):
             if "snapshot" in request.POST:
                 snapshot = services.start_snapshot(
                     project=project, user=request.user, export_type=params.export_type, filters=params.filters,
-                    name=form.cleaned_data["name"],
+                    name=form.cleaned_data["name"], **params.writer_options,
                 )
                 messages.info(request, f"Making export snapshot {snapshot.pk} in the background (job {snapshot.job_id}).")
                 return redirect("admin:exports_exportsnapshot_change", snapshot.pk)
             total = count_selected(project, params.filters)
             if total <= settings.LABELER_EXPORT_SYNC_MAX_TASKS:
-                return streamed_export(project, params.export_type, params.filters)
+                return streamed_export(project, params.export_type, params.filters, **params.writer_options)
             form.add_error(None, f"{total} tasks are too many to download directly; make a snapshot instead.")
         snapshots = ExportSnapshot.objects.filter(project=project).select_related("job")[:20]
         context = {

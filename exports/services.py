@@ -22,17 +22,20 @@ from projects.jobs import JobCancelled, Progress, finish_job, start_job
 from projects.models import Job
 
 from .engine import FORMATS, ExportContext, ExportError, ExportFormat, StoredImage
+from .engine.genai import ALL_PAIRS
 from .models import ExportSnapshot
 from .selection import ExportFilters, consistent_reads, count_selected, task_record_chunks
 
 # Pieces smaller than this are joined before they go out: one write per task would cost more than the task.
 STREAM_PIECE_BYTES = 256 * 1024
+# How the writers write (ExportContext fields a user sets), kept in an export job's params beside its filters.
+WRITER_OPTIONS = ("csv_safe", "ranking_pairs")
 
 
-def export_context(project: Project, *, csv_safe: bool = True) -> ExportContext:
+def export_context(project: Project, *, csv_safe: bool = True, ranking_pairs: str = ALL_PAIRS) -> ExportContext:
     return ExportContext(
         project_id=project.pk, title=project.title, config=project_config(project),
-        stored_image=stored_image_resolver(project.pk), csv_safe=csv_safe,
+        stored_image=stored_image_resolver(project.pk), csv_safe=csv_safe, ranking_pairs=ranking_pairs,
     )
 
 
@@ -76,9 +79,10 @@ def cyclic_gc_paused():
             gc.enable()
 
 
-def stream_export(project: Project, export_type: str, filters: ExportFilters, *, csv_safe: bool = True) -> Iterator[bytes]:
+def stream_export(project: Project, export_type: str, filters: ExportFilters, **writer_options) -> Iterator[bytes]:
+    """The export's bytes read from one snapshot of the database; `writer_options` are export_context's."""
     with consistent_reads():
-        yield from export_pieces(project, export_type, filters, context=export_context(project, csv_safe=csv_safe))
+        yield from export_pieces(project, export_type, filters, context=export_context(project, **writer_options))
 
 
 def _counted(chunks: Iterable[list[dict]], counts: Counter, on_chunk: Callable[[int], None] | None) -> Iterator[dict]:
@@ -139,14 +143,14 @@ def _header_size(path: str) -> tuple[int, int, int] | None:
 # Snapshots: made by a job, kept as a file.
 
 def start_snapshot(
-    *, project: Project, user, export_type: str, filters: ExportFilters, name: str = "", csv_safe: bool = True,
+    *, project: Project, user, export_type: str, filters: ExportFilters, name: str = "", **writer_options,
 ) -> ExportSnapshot:
     check_export(project, export_type)
     file_name = export_file_name(project, export_type)
     with transaction.atomic():
         job = start_job(
             kind=Job.Kind.EXPORT, project=project, created_by=user, total=count_selected(project, filters),
-            params={"export_type": export_type, "filters": filters.as_json(), "csv_safe": csv_safe},
+            params={"export_type": export_type, "filters": filters.as_json(), **writer_options},
         )
         snapshot = ExportSnapshot.objects.create(
             project=project, created_by=user, name=name or file_name.rsplit(".", 1)[0], export_type=export_type,
@@ -173,7 +177,8 @@ def run_export(job: Job, progress: Progress) -> None:
         return
     try:
         with tempfile.TemporaryFile() as spool:
-            context = export_context(snapshot.project, csv_safe=job.params.get("csv_safe", True))
+            options = {name: job.params[name] for name in WRITER_OPTIONS if name in job.params}
+            context = export_context(snapshot.project, **options)
             size, sha256 = _write_snapshot(snapshot, context, spool, progress)
             spool.seek(0)
             stored_name = default_storage.save(snapshot.file.field.generate_filename(snapshot, snapshot.file_name), File(spool))

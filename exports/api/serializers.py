@@ -9,6 +9,7 @@ from projects.api.serializers import JobSerializer
 from projects.models import ProjectMember
 
 from ..engine import FORMATS, ExportError
+from ..engine.genai import ALL_PAIRS, RANKING_PAIRS
 from ..models import ExportSnapshot
 from ..services import check_export
 from ..selection import ANNOTATION_MODES, EVERY, FINAL, LABELED, TASK_SCOPES, ExportFilters
@@ -56,6 +57,11 @@ class ExportParamsSerializer(serializers.Serializer):
         "false: every cell verbatim.",
     )
 
+    ranking_pairs = serializers.ChoiceField(
+        choices=RANKING_PAIRS, default=ALL_PAIRS, help_text="PREFERENCE_JSONL only. all (default): every pair a "
+        "ranking (or a rating dimension) implies; best_worst: only its best response against its worst.",
+    )
+
     def to_internal_value(self, data):
         if not isinstance(data, Mapping):
             return super().to_internal_value(data)  # DRF's "expected a dictionary" 400
@@ -92,8 +98,9 @@ class ExportParamsSerializer(serializers.Serializer):
         return self.validated_data["exportType"]
 
     @property
-    def spreadsheet_safe(self) -> bool:
-        return self.validated_data["csv_safe"]
+    def writer_options(self) -> dict:
+        """How the format is written (exports.services.WRITER_OPTIONS), as opposed to what it holds."""
+        return {"csv_safe": self.validated_data["csv_safe"], "ranking_pairs": self.validated_data["ranking_pairs"]}
 
     @property
     def filters(self) -> ExportFilters:

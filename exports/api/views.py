@@ -62,15 +62,15 @@ class ProjectExportView(APIView):
                 f"POST /api/projects/{project.pk}/exports/ with the same parameters to make it as a job, then download it."
             )
             return Response({"detail": detail, "task_count": total, "limit": limit}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        response = streamed_export(project, params.export_type, params.filters, csv_safe=params.spreadsheet_safe)
+        response = streamed_export(project, params.export_type, params.filters, **params.writer_options)
         response["X-Task-Count"] = str(total)
         return response
 
 
-def streamed_export(project, export_type: str, filters, *, csv_safe: bool = True) -> StreamingHttpResponse:
+def streamed_export(project, export_type: str, filters, **writer_options) -> StreamingHttpResponse:
     """The export as a download, written while it is read."""
     spec = FORMATS[export_type]
-    pieces = services.stream_export(project, export_type, filters, csv_safe=csv_safe)
+    pieces = services.stream_export(project, export_type, filters, **writer_options)
     response = StreamingHttpResponse(pieces, content_type=spec.content_type)
     response["Content-Disposition"] = f'attachment; filename="{services.export_file_name(project, export_type)}"'
     return response
@@ -96,7 +96,7 @@ class ProjectSnapshotListView(generics.ListAPIView):
         params = _checked_params(s.SnapshotCreateSerializer, request.data, project)
         snapshot = services.start_snapshot(
             project=project, user=request.user, export_type=params.export_type, filters=params.filters,
-            name=params.validated_data.get("name", ""), csv_safe=params.spreadsheet_safe,
+            name=params.validated_data.get("name", ""), **params.writer_options,
         )
         answer = job_start_status(snapshot.job)
         return Response(s.SnapshotSerializer(snapshot).data, status=answer, headers={"Location": f"/api/exports/{snapshot.pk}/"})

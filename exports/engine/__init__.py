@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 from .context import ExportContext, ExportError, StoredImage
-from . import coco, conll, json_tasks, tables, voc, yolo
+from . import coco, conll, json_tasks, preference, ratings, sft, tables, voc, yolo
 
 __all__ = ["ExportContext", "ExportError", "ExportFormat", "FORMATS", "StoredImage", "write_to"]
 
@@ -19,7 +19,8 @@ class ExportFormat:
     extension: str
     content_type: str
     write: Callable[[Iterable[dict], ExportContext], Iterator[bytes]]
-    # What the label config must have for the format to mean anything: None, "boxes" or "spans".
+    # What the label config must have for the format to mean anything: None, "boxes" or "spans" (a region kind),
+    # or "preferences", "sft" or "ratings" (the GenAI formats, see genai.py).
     needs: str | None = None
     with_predictions: bool = False
     # The writer copies data, meta and results without looking inside: they may stay the database's JSON text.
@@ -37,6 +38,9 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("YOLO", "zip", "application/zip", yolo.write_yolo, needs="boxes"),
         ExportFormat("VOC", "zip", "application/zip", voc.write_voc, needs="boxes"),
         ExportFormat("CONLL2003", "conll", "text/plain; charset=utf-8", conll.write_conll, needs="spans"),
+        ExportFormat("PREFERENCE_JSONL", "jsonl", "application/x-ndjson", preference.write_preference_jsonl, needs="preferences"),
+        ExportFormat("SFT_JSONL", "jsonl", "application/x-ndjson", sft.write_sft_jsonl, needs="sft"),
+        ExportFormat("RATINGS_CSV", "csv", "text/csv; charset=utf-8", ratings.write_ratings_csv, needs="ratings"),
     )
 }
 

@@ -6,12 +6,17 @@ from typing import Callable
 from projects.control_types import control_type
 from projects.label_config import ControlTag, LabelConfig
 
+from .genai import ALL_PAIRS, GenAIConfig
 
-# What a format needs (the region kind a control type yields) -> how to name it to a user.
+
+# What a format needs (the region kind a control type yields, or a GenAI role, see genai.py) -> how to name it.
 NEEDS = {
     "boxes": "boxes (a <RectangleLabels> control over an <Image>)",
     "spans": "text spans (a <Labels> control over a <Text>)",
 }
+
+# The GenAI formats' needs: a prompt with judged responses (PREFERENCE_JSONL, SFT_JSONL), a rating (RATINGS_CSV).
+GENAI_NEEDS = ("preferences", "sft", "ratings")
 
 
 class ExportError(ValueError):
@@ -36,6 +41,8 @@ class ExportContext:
     stored_image: Callable[[str], StoredImage | None] = lambda url: None
     # CSV cells that a spreadsheet would run as a formula get a leading quote (see tables.py); False: verbatim.
     csv_safe: bool = True
+    # PREFERENCE_JSONL: every pair a ranking implies ("all"), or only its best against its worst ("best_worst").
+    ranking_pairs: str = ALL_PAIRS
     # Filled by the writers as they go: tasks, labelings, boxes, images included and referenced...
     counts: Counter = field(default_factory=Counter)
 
@@ -58,7 +65,11 @@ class ExportContext:
 
     def check_fits(self, format_name: str, needs: str | None) -> None:
         """Raise ExportError when the label config has nothing the format could hold."""
-        if needs and not self.controls_with_regions(needs):
+        if needs in GENAI_NEEDS:
+            missing = GenAIConfig.of(self.config).missing(needs)
+            if missing:
+                raise ExportError(f"{format_name} needs {missing}, and this project's label config has none")
+        elif needs and not self.controls_with_regions(needs):
             raise ExportError(f"{format_name} exports {NEEDS[needs]}, and this project's label config has none")
 
     def _first(self, needs: str) -> ControlTag:

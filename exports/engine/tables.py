@@ -60,14 +60,15 @@ def write_csv(tasks: Iterable[dict], context: ExportContext) -> Iterator[bytes]:
     writer.writerow([_neutralised(column) if safe else column for column in columns])
     for task in tasks:
         row = task_row(task, context)
-        writer.writerow([_cell(row.get(column), safe) for column in columns])
+        writer.writerow([csv_cell(row.get(column), safe) for column in columns])
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue().encode()
 
 
-def _cell(value, safe: bool) -> str:
+def csv_cell(value, safe: bool) -> str:
+    """One CSV cell: None empty, numbers as they are, text spreadsheet-safe when `safe`, anything else as JSON."""
     if value is None:
         return ""
     if isinstance(value, (int, float)):
