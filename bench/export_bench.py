@@ -2,8 +2,7 @@
 
 Projects are made once per size with INSERT ... SELECT generate_series on PostgreSQL (a text project for JSON,
 an image project with two boxes per annotation for COCO, a prompt with two responses and one pairwise judgment
-per task for PREFERENCE_JSONL: N pairs) and reused on later runs. Where the <Pairwise> module has not landed, the
-test suite's stand-in (tests/genai_types.py) is registered in this process. The request goes through
+per task for PREFERENCE_JSONL: N pairs) and reused on later runs. The request goes through
 Django's full stack in this process (test client, session auth); the streamed body is read and thrown away
 while a thread samples this process's RSS every 20 ms, so "RSS growth" is what serving the export added.
 `cpu` is this process's CPU time (the database's work is not in it): on a busy machine it moves less than
@@ -134,9 +133,6 @@ def main() -> None:
     from django.test import Client
 
     manager = bench_manager()
-    from tests.genai_types import register_missing_genai_types
-
-    register_missing_genai_types()
     client = Client()
     client.force_login(manager)
     for export_type in args.formats.split(","):

@@ -17,18 +17,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from projects.control_types import ControlType, control_type, register_control  # noqa: E402
 from quality.engine.leaderboard import ELO_POINTS_PER_NAT, MEAN_SCORE, compute_leaderboard  # noqa: E402
 from quality.engine.synthetic import simulate_battles  # noqa: E402
 
 PAIRWISE_CONFIG = ('<View><Text name="a" value="$a"/><Text name="b" value="$b"/>'
-                   '<Pairwise name="pw" toName="a,b"/></View>')
-
-
-class PairwiseStandIn(ControlType):
-    """Reads the config where <Pairwise> is not registered yet (its own module comes from another branch)."""
-
-    tag, result_type, object_kinds = "Pairwise", "pairwise", frozenset({"text"})
+                   '<Pairwise name="pw" toName="a,b" allowTie="true"/></View>')
 
 
 def timed(name: str, action):
@@ -56,9 +49,6 @@ def bench_database(task_count: int, response_chars: int, rounds: int, database_u
     setup_django(database_url)
     from quality.leaderboard import project_leaderboard
 
-    if control_type("Pairwise") is None:
-        register_control(PairwiseStandIn)
-        print("(<Pairwise> is not registered on this branch: a stand-in type reads the config)")
     project = pairwise_project(bench_manager(), task_count, response_chars)
     board = timed(f"project_leaderboard, {task_count:,} tasks, {rounds} rounds",
                   lambda: project_leaderboard(project, bootstrap_rounds=rounds))

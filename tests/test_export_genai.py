@@ -1,7 +1,6 @@
 """PREFERENCE_JSONL, SFT_JSONL and RATINGS_CSV through GET /api/projects/{id}/export, each file loaded with
 Hugging Face `datasets` as training code loads it, and the preference rows checked against TRL's documented
-preference schema (standard and conversational; TRL itself needs torch, which the suite does not install).
-The GenAI tags are the test-only stand-ins of tests/genai_types.py where their modules have not landed."""
+preference schema (standard and conversational; TRL itself needs torch, which the suite does not install)."""
 import csv
 import io
 import json
@@ -14,13 +13,12 @@ from projects import services as project_services
 from projects.models import Role, Task
 from tests.api_helpers import import_tasks, submit
 from tests.export_helpers import body_of, export
-from tests.genai_types import forget, register_missing_genai_types
 
 PAIRWISE_CONFIG = """<View><Text name="prompt" value="$prompt"/>
   <Text name="a" value="$response_a"/><Text name="b" value="$response_b"/>
-  <Pairwise name="pw" toName="a,b"/><TextArea name="rewrite" toName="a"/></View>"""
+  <Pairwise name="pw" toName="a,b" allowTie="true"/><TextArea name="rewrite" toName="a"/></View>"""
 DIALOGUE_CONFIG = """<View><Paragraphs name="chat" value="$dialogue" layout="dialogue" nameKey="role" textKey="content"/>
-  <Text name="a" value="$response_a"/><Text name="b" value="$response_b"/><Pairwise name="pw" toName="a,b"/></View>"""
+  <Text name="a" value="$response_a"/><Text name="b" value="$response_b"/><Pairwise name="pw" toName="a,b" allowTie="true"/></View>"""
 RANKER_CONFIG = """<View><Text name="prompt" value="$prompt"/><List name="responses" value="$responses"/>
   <Ranker name="rank" toName="responses"/><Rating name="quality" toName="responses" perItem="true" maxRating="7"/></View>"""
 RATING_CONFIG = """<View><Text name="prompt" value="$prompt"/>
@@ -28,13 +26,6 @@ RATING_CONFIG = """<View><Text name="prompt" value="$prompt"/>
   <Rating name="helpful_a" toName="a"/><Rating name="helpful_b" toName="b"/></View>"""
 DIALOGUE = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}]
 TRL_ROLES = {"system", "user", "assistant", "tool"}
-
-
-@pytest.fixture(autouse=True)
-def genai_types():
-    added = register_missing_genai_types()
-    yield
-    forget(added)
 
 
 def genai_project(manager, annotators, config: str, tasks: list[dict]) -> tuple:
@@ -182,7 +173,7 @@ def test_ratings_rated_apart_give_pairs_higher_over_lower(manager, annotator, ot
 
 def test_a_config_without_what_a_format_needs_is_refused_naming_it(manager, annotator, text_project):
     no_prompt, _ = genai_project(manager, [annotator], """<View><Text name="a" value="$a"/><Text name="b" value="$b"/>
-        <Pairwise name="pw" toName="a,b"/></View>""", [{"a": "x", "b": "y"}])
+        <Pairwise name="pw" toName="a,b" allowTie="true"/></View>""", [{"a": "x", "b": "y"}])
     cases = [
         (text_project, "PREFERENCE_JSONL", "PREFERENCE_JSONL needs a <Pairwise>, <Ranker> or <Rating> control"),
         (text_project, "SFT_JSONL", "or a <TextArea> rewriting a response"),
@@ -215,7 +206,7 @@ def test_sft_takes_the_rewrite_else_the_chosen_response_as_the_last_assistant_tu
 
 
 def test_sft_from_a_ranking_is_its_top_response_after_the_dialogue(manager, annotator, tmp_path):
-    config = RANKER_CONFIG.replace('<Text name="prompt" value="$prompt"/>', '<Paragraphs name="chat" value="$dialogue"/>')
+    config = RANKER_CONFIG.replace('<Text name="prompt" value="$prompt"/>', '<Paragraphs name="chat" value="$dialogue" nameKey="role" textKey="content"/>')
     project, (task,) = genai_project(manager, [annotator], config, [{**list_task(), "dialogue": DIALOGUE}])
     accepted(submit(annotator, task, [ranking("r2", "r1", "r3")]))
 
@@ -229,7 +220,7 @@ def test_sft_from_a_ranking_is_its_top_response_after_the_dialogue(manager, anno
 
 def test_ratings_csv_has_a_row_per_task_response_control_and_annotation(manager, annotator, other_annotator, tmp_path):
     project, (task,) = genai_project(manager, [annotator, other_annotator], RANKER_CONFIG, [list_task()])
-    accepted(submit(annotator, task, [rating("quality", "responses", 6, "r2"), rating("quality", "responses", 2, 0)]))
+    accepted(submit(annotator, task, [rating("quality", "responses", 6, "r2"), rating("quality", "responses", 2, "r1")]))
     accepted(submit(other_annotator, task, [ranking("r1", "r2", "r3"), rating("quality", "responses", 5, "r3")]))
 
     response = export(manager, project, exportType="RATINGS_CSV")

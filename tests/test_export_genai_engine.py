@@ -110,9 +110,10 @@ def test_pairwise_rows_carry_the_task_and_a_tie_is_counted_not_written():
     assert (ctx.counts["pairs"], ctx.counts["ties_left_out"]) == (1, 1)
 
 
-def test_dialogue_messages_read_label_studios_default_keys_too():
-    assert dialogue_messages([{"author": "user", "text": "hi"}, {"role": "assistant", "content": "hello"}, "junk"]) == [
-        {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+def test_dialogue_messages_read_the_keys_the_paragraphs_object_names():
+    assert dialogue_messages([{"author": "user", "text": "hi"}, "junk"]) == [{"role": "user", "content": "hi"}]
+    assert dialogue_messages([{"role": "assistant", "content": "hello"}], name_key="role", text_key="content") == [
+        {"role": "assistant", "content": "hello"}]
     assert dialogue_messages(None) == []
 
 

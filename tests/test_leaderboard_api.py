@@ -1,29 +1,20 @@
 """The model leaderboard through the API: a project of two <Text> responses judged with <Pairwise> and <Rating>,
 read as its consensus or as every annotation, who may see it, its parameters and schema; and the reader on its
-own for rankings, per-item ratings of a <List> and the task-data rule that names each response's model.
-
-The GenAI tags come from other branches: where a tag is not registered yet, the test registers a throwaway type
-of its own (as tests/test_control_registry.py does), following API.md's result formats, so this test does not
-depend on them; once they are merged the real types are used.
-"""
+own for rankings, per-item ratings of a <List> and the task-data rule that names each response's model."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects import services
-from projects.control_types import (ControlType, ObjectType, ResultError, control_type, item_value, object_type,
-                                    register_control, register_object, unregister)
 from projects.models import Role, Task
 from quality.consensus import update_task_consensus
-from quality.engine import MergeOptions, TaskConsensus
-from quality.engine.outcome import result_item
 from quality.leaderboard import ANNOTATIONS, read_judgments
 from tests.api_helpers import import_tasks, submit
 from tests.conftest import client_for
 
 PAIRWISE_CONFIG = """<View><Text name="prompt" value="$prompt"/>
   <Text name="a" value="$a"/><Text name="b" value="$b"/>
-  <Pairwise name="pw" toName="a,b"/>
+  <Pairwise name="pw" toName="a,b" allowTie="true"/>
   <Rating name="helpful" toName="a" maxRating="5"/></View>"""
 LIST_CONFIG = """<View><List name="responses" value="$responses"/>
   <Ranker name="rank" toName="responses"/>
@@ -33,63 +24,6 @@ MATCHES = [("alpha", "beta", "left"), ("beta", "alpha", "right"), ("alpha", "gam
            ("gamma", "beta", "right"), ("beta", "gamma", "left"), ("alpha", "beta", "tie")]
 
 
-class Pairwise(ControlType):
-    tag, result_type, object_kinds, js_module = "Pairwise", "pairwise", frozenset({"text"}), "controls/pairwise.js"
-
-    def validate_value(self, control, value, objects, task_data) -> None:
-        if value.get("selected") not in ("left", "right", "tie"):
-            raise ResultError('value.selected must be "left", "right" or "tie"')
-
-    def has_answer(self, value: dict) -> bool:
-        return "selected" in value
-
-    def merge(self, control, annotations, options: MergeOptions) -> TaskConsensus:
-        picks = [item_value(item).get("selected") for _, items in annotations for item in items[:1]]
-        top = max(sorted(set(picks)), key=picks.count)
-        item = result_item(control, "pairwise", {"selected": top}, seed=options.seed, index=0)
-        return TaskConsensus([item], picks.count(top) / len(picks), None, "majority", {}, len(annotations))
-
-
-class Rating(ControlType):
-    tag, result_type, object_kinds, js_module = "Rating", "rating", frozenset({"text", "list"}), "controls/rating.js"
-
-    def validate_value(self, control, value, objects, task_data) -> None:
-        if not isinstance(value.get("rating"), int) or not 1 <= value["rating"] <= 5:
-            raise ResultError("value.rating must be a whole number from 1 to 5")
-
-    def merge(self, control, annotations, options: MergeOptions) -> TaskConsensus:
-        ratings = sorted(item_value(item)["rating"] for _, items in annotations for item in items[:1])
-        item = result_item(control, "rating", {"rating": ratings[len(ratings) // 2]}, seed=options.seed, index=0)
-        return TaskConsensus([item], None, None, "median", {}, len(annotations))
-
-
-class Ranker(ControlType):
-    tag, result_type, object_kinds, js_module = "Ranker", "ranker", frozenset({"list"}), "controls/ranker.js"
-
-
-class List(ObjectType):
-    tag, kind, js_module = "List", "list", "objects/list.js"
-
-    def validate_data(self, obj, value) -> None:
-        if not isinstance(value, list):
-            raise ResultError(f'task data "{obj.data_field}" must be a list of items')
-
-
-@pytest.fixture
-def genai_types():
-    """The GenAI tags this test needs, registered here only where their own modules have not registered them."""
-    missing = [kind for kind in (Pairwise, Rating, Ranker) if control_type(kind.tag) is None]
-    missing_objects = [List] if object_type("List") is None else []
-    for kind in missing:
-        register_control(kind)
-    for kind in missing_objects:
-        register_object(kind)
-    yield
-    for kind in missing + missing_objects:
-        unregister(kind.tag)
-
-
-pytestmark = pytest.mark.usefixtures("genai_types")
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ PAIRWISE, RANKER, RATING, TEXTAREA = "pairwise", "ranker", "rating", "textarea"
 JUDGING_TYPES = (PAIRWISE, RANKER, RATING)
 PROMPT_KINDS = ("text", "paragraphs")
 DIALOGUE_KIND, LIST_KIND = "paragraphs", "list"
-# Label Studio's <Paragraphs> defaults are author/text; API.md's dialogue example uses role/content.
-ROLE_KEYS, CONTENT_KEYS = ("role", "author"), ("content", "text")
+# Where a <Paragraphs> message keeps its speaker and text when the object does not say (Label Studio's defaults).
+DEFAULT_NAME_KEY, DEFAULT_TEXT_KEY = "author", "text"
 # How many pairs a ranking (or a rating dimension) makes: every pair it implies, or its best against its worst.
 ALL_PAIRS, BEST_WORST = "all", "best_worst"
 RANKING_PAIRS = (ALL_PAIRS, BEST_WORST)
@@ -75,7 +75,9 @@ class GenAIConfig:
         """The prompt as TRL takes it: a string, or the dialogue's messages when the prompt is a <Paragraphs>."""
         value = data.get(self.prompt.data_field)
         if self.prompt.kind == DIALOGUE_KIND:
-            return dialogue_messages(value)
+            options = self.prompt.options
+            return dialogue_messages(value, name_key=options.get("name_key", DEFAULT_NAME_KEY),
+                                     text_key=options.get("text_key", DEFAULT_TEXT_KEY))
         return _as_text(value)
 
     def prompt_messages(self, data: dict) -> list[dict]:
@@ -157,17 +159,12 @@ def _rated_response(item: dict, control: ControlTag, responses: dict[str, dict[s
     return None
 
 
-def dialogue_messages(value: Any) -> list[dict]:
-    """A <Paragraphs> dialogue as chat messages `{"role", "content"}`."""
+def dialogue_messages(value: Any, *, name_key: str = DEFAULT_NAME_KEY, text_key: str = DEFAULT_TEXT_KEY) -> list[dict]:
+    """A <Paragraphs> dialogue (its messages keep the speaker under `name_key`, the text under `text_key`) as
+    chat messages `{"role", "content"}`."""
     messages = value if isinstance(value, list) else []
-    return [
-        {"role": _as_text(_first_of(message, ROLE_KEYS)), "content": _as_text(_first_of(message, CONTENT_KEYS))}
-        for message in messages if isinstance(message, dict)
-    ]
-
-
-def _first_of(message: dict, keys: tuple[str, ...]):
-    return next((message[key] for key in keys if key in message), "")
+    return [{"role": _as_text(message.get(name_key)), "content": _as_text(message.get(text_key))}
+            for message in messages if isinstance(message, dict)]
 
 
 def _as_text(value: Any) -> str:
