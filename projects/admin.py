@@ -166,23 +166,31 @@ class ImportForm(forms.Form):
     )
 
 
+# The tags whose results compare models (the leaderboard page reads them).
+MODEL_JUDGING_TAGS = frozenset({"Pairwise", "Ranker", "Rating"})
+
+
+def judges_models(project: Project) -> bool:
+    return any(control.tag in MODEL_JUDGING_TAGS for control in services.project_config(project).controls.values())
+
+
 @admin.register(Project)
 class ProjectAdmin(KeepsAManagerMixin, admin.ModelAdmin):
-    # Pages other apps hang under a project (the quality page): (path after <id>/, view(admin_site, request,
+    # Pages other apps hang under a project (quality, the model leaderboard): (path after <id>/, view(admin_site, request,
     # project), URL name). Appended by their admin modules, so the core admin imports none of them.
     project_pages: list[tuple[str, Callable, str]] = []
     form = ProjectForm
     inlines = [MemberInline]
     list_display = ["title", "task_count", "finished_task_count", "progress", "annotation_count", "overlap", "created_at"]
     search_fields = ["title"]
-    readonly_fields = ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link", "quality_link", "export_link"]
+    readonly_fields = ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link", "quality_link", "leaderboard_link", "export_link"]
     actions = ["recount"]
     fieldsets = [
         (None, {"fields": ["title", "description", "instructions", "label_config"]}),
         ("Queue", {"fields": ["overlap", "lease_minutes", "queue_order"]}),
         ("Consensus and review", {"fields": [
             "aggregation_method", "agreement_threshold", "adaptive_overlap", "max_overlap", "blind", "gold_share",
-            "review_sample_rate", "iou_threshold", "box_fusion", "quality_link",
+            "review_sample_rate", "iou_threshold", "box_fusion", "quality_link", "leaderboard_link",
         ]}),
         ("Exports", {"fields": ["annotators_can_export", "export_link"]}),
         ("Counts", {"fields": ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link"]}),
@@ -208,6 +216,17 @@ class ProjectAdmin(KeepsAManagerMixin, admin.ModelAdmin):
         if not project.pk:
             return "Save the project first."
         return format_html('<a class="button" href="{}">Agreement and annotators…</a>', reverse("admin:projects_project_quality", args=[project.pk]))
+
+    @admin.display(description="leaderboard")
+    def leaderboard_link(self, project: Project) -> str:
+        return format_html('<a class="button" href="{}">Model leaderboard…</a>', reverse("admin:projects_project_leaderboard", args=[project.pk]))
+
+    def get_fieldsets(self, request, obj=None):
+        """The leaderboard's link only where the config has something that judges models."""
+        if obj is not None and judges_models(obj):
+            return self.fieldsets
+        return [(name, {**options, "fields": [field for field in options["fields"] if field != "leaderboard_link"]})
+                for name, options in self.fieldsets]
 
     @admin.display(description="export")
     def export_link(self, project: Project) -> str:

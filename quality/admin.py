@@ -1,6 +1,7 @@
-"""Quality in the admin: each project's quality page (agreement, histogram, annotators), hung under the project."""
+"""Quality in the admin: each project's quality and model leaderboard pages, hung under the project."""
 from projects.admin import ProjectAdmin
 
-from .admin_views import project_quality
+from .admin_views import project_leaderboard, project_quality
 
 ProjectAdmin.project_pages.append(("quality/", project_quality, "projects_project_quality"))
+ProjectAdmin.project_pages.append(("leaderboard/", project_leaderboard, "projects_project_leaderboard"))

@@ -1,8 +1,12 @@
-"""The project managers' quality page in the admin: agreement figures, a histogram and the annotator table."""
+"""The project managers' pages in the admin: quality (agreement figures, a histogram, the annotator table) and the
+model leaderboard (table, interval chart, win-rate heat table)."""
+from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
-from . import recompute, selectors
+from projects.services import project_config
+
+from . import leaderboard, leaderboard_display, recompute, selectors
 
 
 def project_quality(admin_site, request, project):
@@ -28,3 +32,33 @@ def histogram_bars(counts: list[int]) -> list[dict]:
         {"count": count, "height": round(100 * count / tallest), "range": f"{i * size:.1f}–{(i + 1) * size:.1f}"}
         for i, count in enumerate(counts)
     ]
+
+
+class LeaderboardForm(forms.Form):
+    source = forms.ChoiceField(
+        choices=[(leaderboard.CONSENSUS, "consensus (one judgment per task)"), (leaderboard.ANNOTATIONS, "every annotation")],
+        initial=leaderboard.CONSENSUS, required=False,
+    )
+    bootstrap = forms.IntegerField(label="bootstrap rounds", initial=100, min_value=0, max_value=1000, required=False)
+
+    def parameters(self) -> dict:
+        return {"source": self.cleaned_data["source"] or leaderboard.CONSENSUS,
+                "bootstrap_rounds": 100 if self.cleaned_data["bootstrap"] is None else self.cleaned_data["bootstrap"]}
+
+
+def project_leaderboard(admin_site, request, project):
+    form = LeaderboardForm(request.GET or None)
+    context = {
+        **admin_site.each_context(request),
+        "project": project, "form": form, "title": f"Model leaderboard of {project}",
+        "judged": bool(leaderboard.judged_controls(project_config(project)).controls),
+    }
+    if request.GET and not form.is_valid():
+        return render(request, "admin/quality/project_leaderboard.html", context, status=400)
+    board = leaderboard.project_leaderboard(project, **(form.parameters() if request.GET else {}))
+    controls = leaderboard_display.rating_controls_of(board)
+    context |= {
+        "board": board, "rating_controls": controls, "rows": leaderboard_display.table_rows(board, controls),
+        "chart": leaderboard_display.interval_chart(board), "heat": leaderboard_display.heat_table(board),
+    }
+    return render(request, "admin/quality/project_leaderboard.html", context)
