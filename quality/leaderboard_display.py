@@ -4,10 +4,10 @@ import math
 from dataclasses import dataclass
 
 # The chart's drawing box in SVG user units; it scales to the page's width (viewBox), so a phone gets it whole.
-CHART_WIDTH = 400
-CHART_MARGIN = 12
-ROW_HEIGHT = 34  # a model's name line and its bar below it
-AXIS_HEIGHT = 26
+CHART_WIDTH = 480
+CHART_MARGIN = 24  # room for half an end tick's label
+ROW_HEIGHT = 38  # a model's name line and its bar below it
+AXIS_HEIGHT = 30
 NICE_STEPS = (1, 2, 2.5, 5, 10)
 WANTED_TICKS = 5
 DASH = "–"
@@ -54,14 +54,21 @@ class HeatRow:
     cells: list[HeatCell]
 
 
+MINUS = "\u2212"  # a typographic minus: "-74-420" reads as a range of ranges
+
+
+def number_text(value: float, digits: int = 0) -> str:
+    return f"{value:.{digits}f}".replace("-", MINUS)
+
+
 def score_text(value: float | None) -> str:
-    return DASH if value is None else f"{value:.0f}"
+    return DASH if value is None else number_text(value)
 
 
-def interval_text(low: float | None, high: float | None, digits: int = 0) -> str:
+def interval_text(low: float | None, high: float | None) -> str:
     if low is None or high is None:
         return DASH
-    return f"{low:.{digits}f}{DASH}{high:.{digits}f}"
+    return f"{number_text(low)} to {number_text(high)}"
 
 
 def percent_text(value: float | None) -> str:
@@ -124,13 +131,13 @@ def interval_chart(board: dict, mean_score: float = 1000.0) -> IntervalChart | N
     rows = [
         ChartRow(model["model"], f"{score_text(model['score'])}"
                  + (f" ({interval_text(model['ci_low'], model['ci_high'])})" if model["ci_low"] is not None else ""),
-                 name_y=index * ROW_HEIGHT + 13, bar_y=index * ROW_HEIGHT + 24, dot_x=x_of(model["score"]),
+                 name_y=index * ROW_HEIGHT + 16, bar_y=index * ROW_HEIGHT + 29, dot_x=x_of(model["score"]),
                  low_x=x_of(model["ci_low"]) if model["ci_low"] is not None else None,
                  high_x=x_of(model["ci_high"]) if model["ci_high"] is not None else None)
         for index, model in enumerate(scored)
     ]
     tick_count = round((high - low) / step)
-    ticks = [Tick(x_of(low + i * step), f"{low + i * step:g}") for i in range(tick_count + 1)]
+    ticks = [Tick(x_of(low + i * step), f"{low + i * step:g}".replace("-", MINUS)) for i in range(tick_count + 1)]
     plot_bottom = len(scored) * ROW_HEIGHT
     return IntervalChart(CHART_WIDTH, plot_bottom + AXIS_HEIGHT, rows, ticks,
                          x_of(mean_score) if low <= mean_score <= high else None, 0, plot_bottom)

@@ -6,6 +6,7 @@ import pytest
 from projects.admin_access import grant_manager_admin
 from projects.models import Project
 from tests.admin_pages import fill_project, forbidden_changelists, manager_admin_pages, manager_request
+from tests.test_leaderboard_api import arena, judges  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")  # jobs report through the `jobs` alias
 
@@ -139,3 +140,32 @@ def test_the_project_form_refuses_bad_settings_in_the_browser(signed_in, live_se
     page.locator(".messagelist .success").wait_for()
     saved.refresh_from_db()
     assert (saved.overlap, saved.adaptive_overlap, saved.max_overlap) == (3, True, 4)
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_leaderboard_page_shows_the_models_chart_and_heat_table_within_the_screen(
+        signed_in, live_server, manager, arena, console_errors, screenshot, width):
+    grant_manager_admin(manager)
+    page = signed_in(manager)
+    errors = console_errors(page)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/admin/projects/project/{arena.pk}/change/")
+    page.get_by_role("link", name="Model leaderboard…").click()
+    page.locator("#leaderboard").wait_for()
+
+    assert page.locator("#leaderboard tbody tr td:nth-child(2)").all_inner_texts() == ["alpha", "beta", "gamma"]
+    assert page.locator("#interval-chart circle.dot").count() == 3 and page.locator("#interval-chart").is_visible()
+    assert page.locator("#win-rates").is_visible()
+    page_width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert page_width <= width, f"the page is {page_width} px wide on a {width} px screen"
+    chart = page.locator("#interval-chart").bounding_box()
+    assert chart["x"] >= 0 and chart["x"] + chart["width"] <= width
+    screenshot(page, f"admin-leaderboard-{width}")
+    page.screenshot(path=str(screenshot(page, f"admin-leaderboard-{width}")).replace(".png", "-full.png"), full_page=True)
+
+    page.select_option("#id_source", "annotations")
+    page.fill("#id_bootstrap", "0")
+    page.get_by_role("button", name="Show").click()
+    page.locator(".board-facts", has_text="18 battles").wait_for()
+    assert page.locator("#interval-chart line.interval").count() == 0
+    assert not errors, errors
