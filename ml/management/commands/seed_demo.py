@@ -1,4 +1,4 @@
-"""`python manage.py seed_demo`: demo accounts and two demo projects, created once; a second run changes nothing.
+"""`python manage.py seed_demo`: demo accounts and three demo projects, created once; a second run changes nothing.
 
 Everything is generated here (templated review texts, images drawn with Pillow) and stored through the import
 pipeline, so nothing is downloaded and the demo exercises the same code a user's import does.
@@ -25,6 +25,7 @@ from projects.imports.service import import_limits, write_tasks
 SEED = 20261123  # fixed, so every machine gets the same demo texts and images
 TEXT_TASK_COUNT = 300
 IMAGE_TASK_COUNT = 20
+GENAI_TASK_COUNT = 60
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,9 @@ class AccountReport:
 
 
 DEMO_USERS = (
-    DemoUser("manager", "labeler-manager", "staff; manages both demo projects; may use /admin/", is_manager=True),
-    DemoUser("annotator1", "labeler-annotator1", "annotator in both demo projects"),
-    DemoUser("annotator2", "labeler-annotator2", "annotator in both demo projects"),
+    DemoUser("manager", "labeler-manager", "staff; manages the demo projects; may use /admin/", is_manager=True),
+    DemoUser("annotator1", "labeler-annotator1", "annotator in the demo projects"),
+    DemoUser("annotator2", "labeler-annotator2", "annotator in the demo projects"),
 )
 
 TEXT_CONFIG = """<View>
@@ -78,6 +79,18 @@ IMAGE_CONFIG = """<View>
     <Label value="Face" hotkey="f"/>
     <Label value="Person" hotkey="p"/>
   </RectangleLabels>
+</View>"""
+
+
+GENAI_CONFIG = """<View>
+  <Header value="Which answer is better? Rate each, then fix the one you would send"/>
+  <Text name="prompt" value="$prompt"/>
+  <Text name="a" value="$response_a" markdown="true"/>
+  <Text name="b" value="$response_b" markdown="true"/>
+  <Pairwise name="preference" toName="a,b" allowTie="true"/>
+  <Rating name="helpful_a" toName="a" maxRating="5"/>
+  <Rating name="helpful_b" toName="b" maxRating="5"/>
+  <TextArea name="rewrite" toName="a"/>
 </View>"""
 
 
@@ -215,6 +228,45 @@ def image_tasks(config: LabelConfig, rng: random.Random) -> Iterator[ParsedTask]
         yield from read_tasks(name, io.BytesIO(draw_scene(index, rng)), config, import_limits())
 
 
+# --- generated prompts and model answers ----------------------------------------------------------------------
+
+TOPICS = ["a hash map", "HTTP caching", "a database index", "a Python generator", "TCP's handshake",
+          "gradient descent", "a Bloom filter", "unit tests", "a mutex", "DNS", "a binary search", "JSON Web Tokens"]
+ASKS = ["Explain {topic} to a new engineer.", "What is {topic}, and when should I use it?",
+        "Give me three facts about {topic}.", "How would you teach {topic} in five minutes?"]
+# Three made-up models of different quality, so the leaderboard has an order to find.
+DEMO_MODELS = {
+    "model-careful": "careful", "model-brief": "brief", "model-sloppy": "sloppy",
+}
+
+
+def model_answer(style: str, topic: str, rng: random.Random) -> str:
+    """A Markdown answer in the model's style: careful ones have structure and an example, sloppy ones don't."""
+    if style == "careful":
+        steps = "\n".join(f"{n}. {point}" for n, point in enumerate(
+            rng.sample(["Start from the problem it solves.", "Show the smallest working example.",
+                        "Name the cost it trades for its speed.", "Say when *not* to use it."], 3), 1))
+        return f"**{topic.capitalize()}** in short:\n\n{steps}\n\n```python\n# a tiny example about {topic}\nprint('{topic}')\n```"
+    if style == "brief":
+        return f"{topic.capitalize()} is a well-known technique. Use it when the simple approach gets too slow."
+    return f"idk, {topic} is kind of like a list?? just google it"
+
+
+def genai_tasks(config: LabelConfig, rng: random.Random) -> Iterator[ParsedTask]:
+    """Prompts answered by two of the three demo models, which model wrote which in the task data."""
+    models = list(DEMO_MODELS)
+    tasks = []
+    for index in range(GENAI_TASK_COUNT):
+        topic = TOPICS[index % len(TOPICS)]
+        model_a, model_b = rng.sample(models, 2)
+        tasks.append({"data": {
+            "prompt": rng.choice(ASKS).format(topic=topic),
+            "response_a": model_answer(DEMO_MODELS[model_a], topic, rng), "model_a": model_a,
+            "response_b": model_answer(DEMO_MODELS[model_b], topic, rng), "model_b": model_b,
+        }})
+    return parse_json_body(tasks, config)
+
+
 # --- projects and accounts --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -224,7 +276,7 @@ class DemoProject:
     instructions: str
     label_config: str
     tasks: Callable[[LabelConfig, random.Random], Iterator[ParsedTask]]
-    model: dict  # the pre-labeling model's settings (ml.models.ProjectModel fields)
+    model: dict | None  # the pre-labeling model's settings (ml.models.ProjectModel fields), if it has one
 
 
 DEMO_PROJECTS = (
@@ -248,6 +300,15 @@ DEMO_PROJECTS = (
         tasks=image_tasks,
         # Pre-trained: pre-labels the demo images as soon as they are imported (and any imported later).
         model={"engine": "detector", "label_map": {"face": "Face", "person": "Person"}, "auto_prelabel": True},
+    ),
+    DemoProject(
+        title="Demo: which answer is better?",
+        description="Generated prompts, each answered by two of three made-up models: preference data and a leaderboard.",
+        instructions="Read both answers. Pick the better one (1/2, or T for a tie), rate each from 1 to 5, and "
+                     "rewrite answer a into the one you would send.",
+        label_config=GENAI_CONFIG,
+        tasks=genai_tasks,
+        model=None,
     ),
 )
 
@@ -289,7 +350,8 @@ def ensure_project(demo: DemoProject, manager, annotators: list) -> tuple[Projec
         )
         for annotator in annotators:
             services.add_member(project=project, user=annotator, role=Role.ANNOTATOR)
-        ProjectModel.objects.create(project=project, **demo.model)
+        if demo.model is not None:
+            ProjectModel.objects.create(project=project, **demo.model)
         write_tasks(project, demo.tasks(services.project_config(project), random.Random(f"{SEED}-{demo.title}")))
     project.refresh_from_db()
     return project, True
