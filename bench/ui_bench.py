@@ -3,7 +3,8 @@
 Measures, in the page itself (performance.now(), after the frame is painted):
   - page load: navigation start until the first task is fully shown (text drawn, image decoded and boxes layer up);
   - submit -> next: the Enter key's timestamp until the next task is fully shown, over --submissions tasks.
-Each project (text: choices + spans; image: boxes) is new per run, with its tasks imported through the import
+Each project (text: choices + spans; image: boxes; pairwise: a prompt and two Markdown responses of about 2,000
+tokens each, the annotator picking one by key) is new per run, with its tasks imported through the import
 pipeline; the annotator labels each task by key before submitting, after --think seconds (no person labels a
 task in less than that; it also lets the prefetch of the next task come back, as it always has in real use).
 
@@ -36,7 +37,7 @@ def make_projects(task_count: int):
 
     from projects import services
     from projects.imports.readers import parse_json_body, read_tasks
-    from projects.management.commands import seed_demo
+    from ml.management.commands import seed_demo
     from projects.models import Role
     from projects.imports.service import import_limits, write_tasks
 
@@ -54,9 +55,29 @@ def make_projects(task_count: int):
     scenes = (task for index in range(task_count)
               for task in read_tasks(f"scene-{index}.png", io.BytesIO(seed_demo.draw_scene(index, rng)), config, import_limits()))
     write_tasks(image, scenes)
-    for project in (text, image):
+    pairwise = services.create_project(creator=manager, title=f"UI bench pairwise {stamp}", label_config=PAIRWISE_CONFIG)
+    write_tasks(pairwise, parse_json_body(pairwise_tasks(task_count, rng), services.project_config(pairwise)))
+    for project in (text, image, pairwise):
         services.add_member(project=project, user=annotator, role=Role.ANNOTATOR)
-    return annotator, text, image
+    return annotator, text, image, pairwise
+
+
+PAIRWISE_CONFIG = """<View><Text name="prompt" value="$prompt"/>
+  <Text name="a" value="$response_a" markdown="true"/><Text name="b" value="$response_b" markdown="true"/>
+  <Pairwise name="pw" toName="a,b" allowTie="true"/></View>"""
+WORDS = "model answer token sentence paragraph example caching index latency request server client".split()
+
+
+def long_response(rng: random.Random, tokens: int = 2000) -> str:
+    """About `tokens` tokens of Markdown (a word is ~1.3 tokens): paragraphs, a list and a code block."""
+    words = [rng.choice(WORDS) for _ in range(int(tokens / 1.3))]
+    paragraphs = [" ".join(words[start:start + 60]) + "." for start in range(0, len(words), 60)]
+    return "\n\n".join([*paragraphs[:-2], "- first point\n- second point", "```python\nprint('hi')\n```", *paragraphs[-2:]])
+
+
+def pairwise_tasks(count: int, rng: random.Random) -> list[dict]:
+    return [{"prompt": f"Question {index}?", "response_a": long_response(rng), "response_b": long_response(rng)}
+            for index in range(count)]
 
 
 def free_port() -> int:
@@ -124,6 +145,10 @@ def draw_box(page) -> None:
     page.mouse.up()
 
 
+def prefer_left(page) -> None:
+    page.keyboard.press("1")
+
+
 def submissions(page, url: str, count: int, label_task, think: float) -> tuple[list[float], list[float]]:
     """Label each task, press Enter, wait for the next. Answers in-page and Playwright-side durations (ms)."""
     page.goto(url)
@@ -161,7 +186,7 @@ def main() -> int:
     setup_django()
     from playwright.sync_api import sync_playwright
 
-    annotator, text, image = make_projects(args.submissions + args.loads + 5)
+    annotator, text, image, pairwise = make_projects(args.submissions + args.loads + 5)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(port)
@@ -171,7 +196,8 @@ def main() -> int:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
             log_in(page, base)
-            for kind, project, label_task in (("text", text, choose_sentiment), ("image", image, draw_box)):
+            kinds = (("text", text, choose_sentiment), ("image", image, draw_box), ("pairwise", pairwise, prefer_left))
+            for kind, project, label_task in kinds:
                 url = f"{base}/projects/{project.pk}/label/"
                 lines.append(summary(f"{kind}: page load to first task", page_loads(page, url, args.loads)))
                 in_page, outside = submissions(page, url, args.submissions, label_task, args.think)
@@ -182,10 +208,10 @@ def main() -> int:
         stop_server(server)
     from projects.models import Annotation
 
-    stored = Annotation.objects.filter(completed_by=annotator, project__in=[text, image]).count()
-    lines.append(f"annotations stored: {stored} (expected {2 * args.submissions})")
+    stored = Annotation.objects.filter(completed_by=annotator, project__in=[text, image, pairwise]).count()
+    lines.append(f"annotations stored: {stored} (expected {3 * args.submissions})")
     print("\n".join(lines))
-    return 0 if stored == 2 * args.submissions else 1
+    return 0 if stored == 3 * args.submissions else 1
 
 
 if __name__ == "__main__":
