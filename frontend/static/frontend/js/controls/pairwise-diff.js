@@ -92,10 +92,23 @@ function addParts(parts, left, right, pieces) {
   }
 }
 
-/** Append a piece, merged into the last one when both are marked alike (fewer DOM nodes). */
+/** Append a piece, merged into the last one when both are marked alike (fewer DOM nodes). A marked piece's
+ *  trailing space stays unmarked, unless more marked words follow it. */
 function push(list, text, changed) {
   if (!text) return;
   const last = list[list.length - 1];
-  if (last && last.changed === changed) last.text += text;
-  else list.push({ text, changed });
+  if (changed && last && !last.changed && !last.text.trim() && list[list.length - 2]?.changed) {
+    list.pop();
+    list[list.length - 1].text += last.text;
+    return push(list, text, changed);
+  }
+  const [word, space] = changed ? splitTrailingSpace(text) : [text, ""];
+  if (last && last.changed === changed) last.text += word;
+  else list.push({ text: word, changed });
+  if (space) list.push({ text: space, changed: false });
+}
+
+function splitTrailingSpace(text) {
+  const word = text.trimEnd();
+  return word ? [word, text.slice(word.length)] : [text, ""];
 }
