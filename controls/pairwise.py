@@ -9,6 +9,7 @@ SIDES = ("left", "right")
 TIE = "tie"
 # The keys its page module binds (left, right, tie, in display order); other controls' default keys skip them.
 PAGE_KEYS = ("1", "2", "t")
+DIFF_KEY = "d"  # shows the word-level diff of the two texts
 
 
 @register_control
@@ -55,7 +56,7 @@ class Pairwise(ControlType):
         return {"swap": shows_swapped(task_id, user_id)}
 
     def page_keys(self, control: ControlTag) -> tuple[str, ...]:
-        return PAGE_KEYS if control.options.get("allow_tie") else PAGE_KEYS[:2]
+        return (*(PAGE_KEYS if control.options.get("allow_tie") else PAGE_KEYS[:2]), DIFF_KEY)
 
 
 def answers_of(control: ControlTag) -> tuple[str, ...]:

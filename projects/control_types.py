@@ -77,6 +77,10 @@ class ControlType:
     def check_targets(self, control: ControlTag, objects: Sequence[ObjectTag]) -> None:
         """Raise LabelConfigError when the objects its toName names do not suit the control's own attributes."""
 
+    def validate_task_data(self, control: ControlTag, data: dict) -> None:
+        """Raise ResultError when a task's data lacks what the control itself reads (a TextArea pre-filled from a
+        task field); the objects' own fields are checked apart."""
+
     def validate_value(self, control: ControlTag, value: dict, objects: Sequence[ObjectTag], task_data: dict) -> None:
         """Raise ResultError when one result item's value does not fit the control or the task's data."""
 

@@ -181,13 +181,15 @@ def task_presentation(config: LabelConfig, task_id: int, user_id: int) -> dict[s
 
 
 def validate_task_data(config: LabelConfig, data: dict) -> None:
-    """Check that a task's data holds every field the config's objects read, with the right type."""
+    """Check that a task's data holds every field the config's objects and controls read, with the right type."""
     if not isinstance(data, dict):
         raise ResultError(f"task data must be an object, not {type(data).__name__}")
     for obj in config.objects.values():
         if obj.data_field not in data:
             raise ResultError(f'task data has no "{obj.data_field}" field, which <{obj.tag} name="{obj.name}"> needs')
         object_type(obj.tag).validate_data(obj, data[obj.data_field])
+    for control in config.controls.values():
+        control_type(control.tag).validate_task_data(control, data)
 
 
 def validate_result(config: LabelConfig, task_data: dict, result) -> None:

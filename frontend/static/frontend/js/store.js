@@ -39,6 +39,13 @@ export class AnnotationStore {
     this.#emit({ kind: "load" });
   }
 
+  /** Add an item as part of what was just loaded (a text field's pre-fill): not an undo step, and no event. */
+  seed(item) {
+    const seeded = { ...item, id: item.id || newRegionId() };
+    this.items.push(seeded);
+    return seeded;
+  }
+
   get(id) {
     return this.items.find((item) => item.id === id);
   }

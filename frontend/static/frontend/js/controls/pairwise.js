@@ -2,20 +2,28 @@
 // Against position bias the server may show an annotator the two the other way round (`presentation.swap`): the
 // keys and buttons act on what is on screen, and the stored `selected` always names the task's own order
 // (left = the first object of toName), so a swapped page translates every press before it is stored.
+// D (or the button) shows a word-level diff in place of the two texts: in each pane, the words the other lacks
+// are marked, built as text nodes and <del>/<ins> elements, never as HTML.
 import { el, kbd } from "../dom.js";
 import { registerControl } from "../registry.js";
 import { panel } from "./common.js";
+import { differs, wordDiff } from "./pairwise-diff.js";
 
 const SIDES = ["left", "right"]; // the task's own order: SIDES[i] is the i-th object of toName
 const KEYS = [["1", "ArrowLeft"], ["2", "ArrowRight"]]; // by position on screen
 const TIE_KEY = "t";
+const DIFF_KEY = "d";
 
 await loadStylesheet(new URL("../../css/controls/pairwise.css", import.meta.url));
 
 export class PairwiseControl {
-  constructor(control, { store }) {
+  constructor(control, { store, objects }) {
     this.control = control;
     this.store = store;
+    this.objects = objects;
+    this.task = null;
+    this.diffShown = false;
+    this.diffMs = null; // how long the last diff took to compute and build, for the page's benchmark
     this.objectNames = control.toName.split(",").map((name) => name.trim());
     this.allowTie = Boolean(control.options?.allow_tie);
     this.swapped = false;
@@ -42,9 +50,10 @@ export class PairwiseControl {
         type: "button", class: "btn btn-small pairwise-pick", "aria-pressed": "false", onclick: () => this.choose(SIDES[index]),
       }, "This one is better", keys);
       const body = el("div", { class: "pairwise-body" });
+      const diff = el("div", { class: "pairwise-diff", hidden: true, "aria-live": "polite" });
       const root = el("section", { class: "pairwise-side", "data-side": SIDES[index] },
-        el("header", { class: "pairwise-head" }, position, el("span", { class: "pairwise-badge" }), pick), body);
-      return { name, root, body, position, keys, pick };
+        el("header", { class: "pairwise-head" }, position, el("span", { class: "pairwise-badge" }), pick), body, diff);
+      return { name, root, body, diff, position, keys, pick };
     });
     this.frame = el("div", { class: "pairwise", "data-control": this.control.name }, this.sides.map((side) => side.root));
     canvas.append(this.frame);
@@ -64,15 +73,55 @@ export class PairwiseControl {
         style: { "--label": "var(--accent)" }, onclick: () => this.choose("tie"),
       }, el("span", { class: "choice-mark" }), el("span", { class: "label-name" }, "Tie: equally good"), kbd(TIE_KEY)));
     }
-    container.append(panel(this.control, hint, el("div", { class: "choices", role: "radiogroup" }, this.buttons)));
+    this.diffButton = el("button", {
+      type: "button", class: "btn btn-small pairwise-diff-toggle", "aria-pressed": "false", onclick: () => this.toggleDiff(),
+    }, "Show differences", kbd(DIFF_KEY));
+    this.diffLegend = el("p", { class: "pairwise-diff-legend", hidden: true },
+      el("del", {}, "struck"), " only in Response 1 · ", el("ins", {}, "underlined"), " only in Response 2");
+    container.append(panel(this.control, hint, el("div", { class: "choices", role: "radiogroup" }, this.buttons),
+      el("div", { class: "pairwise-tools" }, this.diffButton, this.diffLegend)));
   }
 
   /** The server's word on how to show this task; a task without one (an earlier one reopened) is not swapped. */
   show(task) {
     this.swapped = Boolean(task.presentation?.[this.control.name]?.swap);
+    this.task = task;
     if (!this.frame) return;
     this.frame.replaceChildren(...this.#shownOrder().map((index) => this.sides[index].root));
     this.frame.dataset.swapped = String(this.swapped);
+    if (this.diffShown) this.#renderDiff();
+  }
+
+  /** Show the word-level diff in place of the two texts, or the texts again; it stays on from task to task. */
+  toggleDiff() {
+    this.diffShown = !this.diffShown;
+    this.diffButton?.setAttribute("aria-pressed", String(this.diffShown));
+    if (this.diffLegend) this.diffLegend.hidden = !this.diffShown;
+    if (this.diffButton) this.diffButton.firstChild.textContent = this.diffShown ? "Hide differences" : "Show differences";
+    if (this.diffShown) this.#renderDiff();
+    for (const side of this.sides || []) {
+      side.body.hidden = this.diffShown;
+      side.diff.hidden = !this.diffShown;
+    }
+  }
+
+  /** Each pane's text as pieces, in on-screen order: Response 1's own words are <del>, Response 2's are <ins>. */
+  #renderDiff() {
+    if (!this.frame || !this.task) return;
+    const started = performance.now();
+    const [first, second] = this.#shownOrder().map((index) => this.sides[index]);
+    const pieces = wordDiff(this.#textOf(first), this.#textOf(second));
+    const same = differs(pieces) ? null : el("p", { class: "pairwise-diff-same" }, "The two responses are the same.");
+    first.diff.replaceChildren(...diffNodes(pieces.first, "del"), same || "");
+    second.diff.replaceChildren(...diffNodes(pieces.second, "ins"), same ? same.cloneNode(true) : "");
+    this.diffMs = performance.now() - started;
+    this.frame.dataset.diffMs = this.diffMs.toFixed(1);
+  }
+
+  #textOf(side) {
+    const field = this.objects?.(side.name)[0]?.object.field;
+    const text = field ? this.task.data?.[field] : "";
+    return typeof text === "string" ? text : "";
   }
 
   /** Task-order indices in the order they are on screen. */
@@ -87,6 +136,7 @@ export class PairwiseControl {
       run: () => this.pressShown(shown),
     }));
     if (this.allowTie) shortcuts.push({ group, keys: [TIE_KEY], label: "A tie: both are equally good", run: () => this.choose("tie") });
+    shortcuts.push({ group, keys: [DIFF_KEY], label: "Show or hide the differences between the two", run: () => this.toggleDiff() });
     return shortcuts;
   }
 
@@ -151,6 +201,11 @@ export class PairwiseControl {
       side.root.querySelector(".pairwise-badge").textContent = chosen ? "Better" : selected === "tie" ? "Tie" : "";
     });
   }
+}
+
+/** A diff's pieces as nodes: text as text, the words only this side has inside `markTag` (del or ins). */
+function diffNodes(pieces, markTag) {
+  return pieces.map((piece) => (piece.changed ? el(markTag, { class: "diff-mark" }, piece.text) : document.createTextNode(piece.text)));
 }
 
 /** The control's own styles, in place before the page is built (the page waits for this module). */
