@@ -18,6 +18,7 @@ class Pairwise(ControlType):
     result_type = "pairwise"
     object_kinds = frozenset({"text"})
     js_module = "controls/pairwise.js"
+    compares_models = True
 
     def parse_attributes(self, element, name: str) -> dict:
         objects = [part.strip() for part in element.get("toName", "").split(",") if part.strip()]

@@ -14,6 +14,7 @@ class Ranker(ControlType):
     value_attribute = "name"  # Label Studio's <Bucket name="best" title="Best answers"/>
     values_optional = True
     js_module = "controls/ranker.js"
+    compares_models = True
 
     def page_keys(self, control: ControlTag) -> tuple[str, ...]:
         """Its move keys (K/J) and, without buckets, O to keep the order shown."""

@@ -14,6 +14,7 @@ class Rating(ControlType):
     result_type = "rating"
     object_kinds = frozenset({"text", "list", "image"})
     js_module = "controls/rating.js"
+    compares_models = True
 
     def parse_attributes(self, element, name: str) -> dict:
         raw = (element.get("maxRating") or str(DEFAULT_MAX_RATING)).strip()

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from . import services
+from .control_types import control_type
 from .imports import service as import_service
 from .imports.readers import ImportError_
 from .imports.image_urls import ImageUrlPolicy
@@ -166,12 +167,9 @@ class ImportForm(forms.Form):
     )
 
 
-# The tags whose results compare models (the leaderboard page reads them).
-MODEL_JUDGING_TAGS = frozenset({"Pairwise", "Ranker", "Rating"})
-
-
 def judges_models(project: Project) -> bool:
-    return any(control.tag in MODEL_JUDGING_TAGS for control in services.project_config(project).controls.values())
+    """Whether a control of the project's config judges models (a Pairwise, say): then it has a leaderboard."""
+    return any(control_type(control.tag).compares_models for control in services.project_config(project).controls.values())
 
 
 @admin.register(Project)

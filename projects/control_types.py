@@ -69,6 +69,7 @@ class ControlType:
     values_optional: bool = False  # whether the control may have no child values at all (a Ranker's buckets)
     js_module: str = ""  # its labeling page module, under frontend/js/
     region_kind: str | None = None  # "boxes" or "spans" when export formats of regions read it
+    compares_models: bool = False  # its answers judge the models that wrote the responses (the leaderboard reads it)
 
     def parse_attributes(self, element, name: str) -> dict[str, Any]:
         """Extra ControlTag fields (`multiple`, `options`) read from the tag's own attributes."""
