@@ -180,6 +180,25 @@ def task_presentation(config: LabelConfig, task_id: int, user_id: int) -> dict[s
     return {name: presentation for name, presentation in shown.items() if presentation is not None}
 
 
+# Chatbot Arena's columns: the model of the first and of the second response a <Pairwise> compares.
+PAIR_POSITION_KEYS = ("model_a", "model_b")
+
+
+def model_data_keys(config: LabelConfig) -> dict[str, tuple[str, ...]]:
+    """Per object, the task data keys that may name the model that wrote it, in precedence: `model_<object name>`,
+    `<data field>_model`, then `model_a`/`model_b` by its position in the first <Pairwise> naming it. The one rule
+    the leaderboard and the GenAI exports both read."""
+    positions: dict[str, str] = {}
+    for control in config.controls.values():
+        if control.result_type == "pairwise":
+            for name, key in zip(control.to_names, PAIR_POSITION_KEYS):
+                positions.setdefault(name, key)
+    return {
+        obj.name: (f"model_{obj.name}", f"{obj.data_field}_model", *([positions[obj.name]] if obj.name in positions else []))
+        for obj in config.objects.values()
+    }
+
+
 def validate_task_data(config: LabelConfig, data: dict) -> None:
     """Check that a task's data holds every field the config's objects and controls read, with the right type."""
     if not isinstance(data, dict):

@@ -1,9 +1,9 @@
 """A project's model leaderboard: its pairwise, ranking and rating results read as battles and ratings per model,
 then scored by the pure engine (quality/engine/leaderboard.py).
 
-Which model wrote a response is task data. A single response (a <Text> object named `a`) names its model in
-`model_a`, that is `model_<object name>`; a Pairwise's objects fall back on Chatbot Arena's columns by position,
-`model_a` for the first object of toName and `model_b` for the second, when their own key is absent. A <List>
+Which model wrote a response is task data, by the rule the GenAI exports share (projects.label_config.
+model_data_keys): `model_<object name>`, else `<data field>_model`, else Chatbot Arena's `model_a`/`model_b` by
+the object's position in a <Pairwise>. A <List>
 names the model of each item in the item's `model`, else its `title`. Judgments whose models are not named, or
 that compare a model with itself, are counted and left out.
 """
@@ -19,7 +19,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
 from projects.control_types import ControlTag, is_number, item_value
-from projects.label_config import LabelConfig
+from projects.label_config import LabelConfig, model_data_keys
 from projects.models import Annotation, Project, Task
 from projects.services import project_config
 
@@ -29,7 +29,6 @@ CONSENSUS, ANNOTATIONS = "consensus", "annotations"  # per task its final result
 SOURCES = (CONSENSUS, ANNOTATIONS)
 CHUNK_SIZE = 2000
 OUTCOME_OF_SELECTED = {"left": 1.0, "right": 0.0, "tie": 0.5}
-PAIR_POSITION_KEYS = ("model_a", "model_b")
 ITEM_MODEL_KEYS = ("model", "title")
 
 
@@ -95,11 +94,10 @@ def judged_controls(config: LabelConfig) -> JudgedControls:
     def of_type(result_type: str) -> list[ControlTag]:
         return [control for control in config.controls.values() if control.result_type == result_type]
 
-    pairwise = of_type("pairwise")
-    positions = {name: key for control in pairwise for name, key in zip(control.to_names, PAIR_POSITION_KEYS)}
-    judged = JudgedControls(pairwise, of_type("ranker"), of_type("rating"), {}, {})
+    model_keys = model_data_keys(config)
+    judged = JudgedControls(of_type("pairwise"), of_type("ranker"), of_type("rating"), {}, {})
     for name in sorted({name for control in judged.controls for name in control.to_names}):
-        judged.model_keys[name] = (f"model_{name}", *([positions[name]] if name in positions else []))
+        judged.model_keys[name] = model_keys[name]
         if config.objects[name].kind != "text":
             judged.item_lists[name] = config.objects[name].data_field
     return judged

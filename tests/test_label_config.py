@@ -1,7 +1,7 @@
 """Label configs: what a project accepts (through the API, then the parser directly) and how results are checked."""
 import pytest
 
-from projects.label_config import LabelConfigError, ResultError, parse_label_config, validate_result
+from projects.label_config import LabelConfigError, ResultError, model_data_keys, parse_label_config, validate_result
 from projects.models import Task
 from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG
 
@@ -232,3 +232,14 @@ def test_textarea_text_must_be_strings():
     item = {"from_name": "caption", "to_name": "image", "type": "textarea", "value": {"text": "a cat"}}
     with pytest.raises(ResultError, match="value.text must be a list of strings"):
         validate_result(parse_label_config(TEXTAREA_CONFIG), IMAGE_DATA, [item])
+
+
+def test_the_model_of_each_response_is_named_by_one_rule_for_leaderboard_and_exports():
+    config = parse_label_config('<View><Text name="prompt" value="$q"/><Text name="a" value="$answer_1"/>'
+                                '<Text name="b" value="$answer_2"/><Pairwise name="pw" toName="b,a"/></View>')
+
+    keys = model_data_keys(config)
+
+    assert keys["a"] == ("model_a", "answer_1_model", "model_b")  # second in toName: Chatbot Arena's model_b
+    assert keys["b"] == ("model_b", "answer_2_model", "model_a")
+    assert keys["prompt"] == ("model_prompt", "q_model")

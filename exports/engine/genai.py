@@ -10,7 +10,7 @@ Controls and objects are told apart by their result type and kind, so these form
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from projects.label_config import ControlTag, LabelConfig, ObjectTag
+from projects.label_config import ControlTag, LabelConfig, ObjectTag, model_data_keys
 
 from .results import items_of
 
@@ -55,7 +55,7 @@ class GenAIConfig:
         judges = tuple(control for control in config.controls.values() if control.result_type in JUDGING_TYPES)
         by_type = {kind: tuple(control for control in judges if control.result_type == kind) for kind in JUDGING_TYPES}
         prompt = _prompt_of(config, judges)
-        return cls(dict(config.objects), prompt, judges, _rewrites_of(config, prompt), _model_keys(config, by_type[PAIRWISE]), by_type)
+        return cls(dict(config.objects), prompt, judges, _rewrites_of(config, prompt), model_data_keys(config), by_type)
 
     def of_type(self, result_type: str) -> tuple[ControlTag, ...]:
         return self.by_type[result_type]
@@ -133,15 +133,6 @@ def _rewrites_of(config: LabelConfig, prompt: ObjectTag | None) -> tuple[Control
         if control.result_type == TEXTAREA and len(control.to_names) == 1
         and config.objects[control.to_names[0]].kind == "text" and control.to_names[0] != getattr(prompt, "name", None)
     )
-
-
-def _model_keys(config: LabelConfig, pairwise: tuple[ControlTag, ...]) -> dict[str, tuple[str, ...]]:
-    """Per object, the task data keys that may name its model, in the module docstring's order."""
-    letters = dict(zip(pairwise[0].to_names, "ab")) if pairwise else {}
-    return {
-        obj.name: (f"model_{obj.name}", f"{obj.data_field}_model", *([f"model_{letters[obj.name]}"] if obj.name in letters else []))
-        for obj in config.objects.values()
-    }
 
 
 def _rated_response(item: dict, control: ControlTag, responses: dict[str, dict[str, Response]]) -> Response | None:
