@@ -117,6 +117,13 @@ class ReviewStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected back to the pool"
 
 
+class JudgeCheck(models.TextChoices):
+    NONE = "", "No judge shortcut"
+    PENDING = "pending", "Judge confident; waiting for one human check"
+    AGREED = "agreed", "The human check agreed with the judge"
+    DISAGREED = "disagreed", "The human check disagreed; back to the full overlap"
+
+
 class Role(models.TextChoices):
     MANAGER = "manager", "Manager"
     ANNOTATOR = "annotator", "Annotator"
@@ -160,8 +167,11 @@ class Task(models.Model):
     consensus_method = models.CharField(max_length=32, blank=True, default="", db_default="")
     consensus_confidence = models.FloatField(null=True, blank=True)
     consensus_at = models.DateTimeField(null=True, blank=True)
-    # Annotators asked for beyond the project's overlap (adaptive overlap, or a reviewer's rejection).
-    extra_annotations = models.PositiveSmallIntegerField(default=0, db_default=0)
+    # Annotators asked for beyond the project's overlap (adaptive overlap, or a reviewer's rejection); negative
+    # when fewer are needed (an LLM judge was confident, so one human check stands for the whole overlap).
+    extra_annotations = models.SmallIntegerField(default=0, db_default=0)
+    # Where a confident LLM judge stands in for humans: "pending" until one human checks it, then the outcome.
+    judge_check = models.CharField(max_length=16, choices=JudgeCheck.choices, blank=True, default="", db_default="")
     review_status = models.CharField(max_length=16, choices=ReviewStatus.choices, blank=True, default="", db_default="")
     reviewed_result = models.JSONField(null=True, blank=True, help_text="The reviewer's final result, when reviewed.")
     reviewed_by = models.ForeignKey(
@@ -268,6 +278,8 @@ class Prediction(models.Model):
     model_version = models.CharField(max_length=200, blank=True, default="")
     score = models.FloatField(null=True, blank=True)
     result = models.JSONField(default=list)
+    # What the model said beside its result, e.g. an LLM judge's answer in each presentation order.
+    details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -288,6 +300,7 @@ class Job(models.Model):
         PRELABEL = "prelabel", "Pre-labeling"
         CONSENSUS = "consensus", "Consensus"
         EXPORT = "export", "Export"
+        LEADERBOARD = "leaderboard", "Leaderboard"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
