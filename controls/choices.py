@@ -1,5 +1,5 @@
 """<Choices>: pick one value (or several, choice="multiple") for the whole object."""
-from projects.control_types import (ControlTag, ControlType, LabelConfigError, ObjectTag, ReviewPiece,
+from projects.control_types import (ControlTag, ControlType, JudgeQuestion, LabelConfigError, ObjectTag, ReviewPiece,
                                     check_label_values, item_value, register_control)
 from quality.engine import MergeOptions, TaskConsensus
 from quality.engine.choices import aggregate_multiple_choice, aggregate_single_choice
@@ -34,6 +34,17 @@ class Choices(ControlType):
                                              reliability=options.reliability)
         return aggregate_single_choice(control, annotations, seed=options.seed, method=options.method,
                                        reliability=options.reliability, class_prior=options.class_prior)
+
+    def judge_question(self, control: ControlTag) -> JudgeQuestion:
+        listed = ", ".join(f'"{value}"' for value in control.values)
+        about = f'"{control.to_names[0]}"'
+        if control.multiple:
+            return JudgeQuestion(f"the choices that apply to {about}, a list of any of {listed}",
+                                 {"type": "array", "items": {"enum": list(control.values)}, "uniqueItems": True})
+        return JudgeQuestion(f"the one choice that fits {about}: one of {listed}", {"enum": list(control.values)})
+
+    def judge_value(self, control: ControlTag, answer, swapped: bool) -> dict:
+        return {"choices": list(dict.fromkeys(answer)) if control.multiple else [answer]}
 
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
         return [ReviewPiece("answers", item.get("from_name", ""), item_value(item).get("choices", []))]

@@ -27,6 +27,11 @@ class List(ObjectType):
                  for entry in list_items(task_data, obj.data_field)]
         return {"kind": "text", "name": obj.name, "segments": [{"text": text, "labels": []} for text in shown]}
 
+    def judge_text(self, obj: ObjectTag, value) -> str:
+        """Each candidate headed by its id (its title may name the model that wrote it, which a judge must not see)."""
+        items = [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
+        return "\n\n".join(f"[{entry.get('id')}]\n{entry.get('body', '')}" for entry in items)
+
     def item_ids(self, obj: ObjectTag, task_data: dict) -> list[str]:
         """The ids of the task's items, in the task's order: what a Ranker or a per-item Rating refers to."""
         return [entry.get("id") for entry in list_items(task_data, obj.data_field)]

@@ -1,6 +1,6 @@
 """<Pairwise>: which of two texts is better (left = the first object of toName, right = the second), or a tie."""
-from projects.control_types import (ControlTag, ControlType, LabelConfigError, ObjectTag, ResultError, ReviewPiece,
-                                    item_value, register_control)
+from projects.control_types import (ControlTag, ControlType, JudgeQuestion, LabelConfigError, ObjectTag, ResultError,
+                                    ReviewPiece, item_value, register_control)
 from quality.engine import MergeOptions, TaskConsensus
 from quality.engine.pairwise import aggregate_pairwise
 from quality.engine.ties import stable_seed
@@ -58,6 +58,21 @@ class Pairwise(ControlType):
 
     def page_keys(self, control: ControlTag) -> tuple[str, ...]:
         return (*(PAGE_KEYS if control.options.get("allow_tie") else PAGE_KEYS[:2]), DIFF_KEY)
+
+    def judge_question(self, control: ControlTag) -> JudgeQuestion:
+        """The judge names the better object ("a" or "b"), not a side: asked again with the two texts traded, the
+        same name then means the other response, which is how a position-biased judge shows itself."""
+        first, second = control.to_names
+        tie = ', or "tie" when neither is better' if control.options["allow_tie"] else ""
+        names = [first, second, *([TIE] if control.options["allow_tie"] else [])]
+        return JudgeQuestion(f'which response is better, "{first}" or "{second}"{tie}', {"enum": names},
+                             swaps=(first, second))
+
+    def judge_value(self, control: ControlTag, answer, swapped: bool) -> dict:
+        if answer == TIE:
+            return {"selected": TIE}
+        picked_first = (answer == control.to_names[0]) != swapped
+        return {"selected": SIDES[0] if picked_first else SIDES[1]}
 
 
 def answers_of(control: ControlTag) -> tuple[str, ...]:

@@ -42,6 +42,9 @@ class Paragraphs(ObjectType):
         lines = [f"{name}: {text}" for name, text in messages(obj, task_data.get(obj.data_field))]
         return {"kind": "text", "name": obj.name, "segments": [Segment("\n\n".join(lines))]}
 
+    def judge_text(self, obj: ObjectTag, value: object) -> str:
+        return "\n\n".join(f"{name}: {text}" for name, text in messages(obj, value))
+
 
 def messages(obj: ObjectTag, value: object) -> list[tuple[str, str]]:
     """(speaker, text) of each well-formed message of the object's task value."""

@@ -1,6 +1,6 @@
 """<Rating>: 1 to maxRating stars for the whole object, or with perItem="true" one rating per item of a <List>."""
-from projects.control_types import (ControlTag, ControlType, LabelConfigError, ObjectTag, ResultError, ReviewPiece,
-                                    item_value, object_type, register_control)
+from projects.control_types import (ControlTag, ControlType, JudgeQuestion, LabelConfigError, ObjectTag, ResultError,
+                                    ReviewPiece, item_value, object_type, register_control)
 from quality.engine import MergeOptions, TaskConsensus
 from quality.engine.rating import aggregate_rating
 
@@ -63,6 +63,16 @@ class Rating(ControlType):
         own = control.get("options") or {}
         return aggregate_rating(control, annotations, seed=options.seed,
                                 max_rating=own.get("max_rating", DEFAULT_MAX_RATING), per_item=own.get("per_item", False))
+
+    def judge_question(self, control: ControlTag) -> JudgeQuestion | None:
+        """A whole-object rating; per-item ratings are left to people (their items differ task by task)."""
+        if control.options["per_item"]:
+            return None
+        top = control.options["max_rating"]
+        return JudgeQuestion(f'rate "{control.to_names[0]}" from 1 (worst) to {top} (best)', {"enum": list(range(1, top + 1))})
+
+    def judge_value(self, control: ControlTag, answer, swapped: bool) -> dict:
+        return {"rating": answer}
 
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
         rating = item_value(item).get("rating")

@@ -179,6 +179,9 @@ LABELER_JOB_MAX_ATTEMPTS = env_int("LABELER_JOB_MAX_ATTEMPTS", 3)
 LABELER_OUTAGE_RETRY_AFTER = env_int("LABELER_OUTAGE_RETRY_AFTER", 15)
 LABELER_ML_BACKEND_RETRIES = env_int("LABELER_ML_BACKEND_RETRIES", 2)
 LABELER_ML_BACKEND_BACKOFF = env_int("LABELER_ML_BACKEND_BACKOFF_MS", 500) / 1000
+# An LLM judge's requests in flight at once per worker process, and its patience with one answer.
+LABELER_LLM_JUDGE_CONCURRENCY = env_int("LABELER_LLM_JUDGE_CONCURRENCY", 4)
+LABELER_LLM_JUDGE_MAX_TOKENS = env_int("LABELER_LLM_JUDGE_MAX_TOKENS", 300)
 # Hosts (`host` or `host:port`) that URLs users configure may name although they are internal (loopback, private,
 # link-local...): by default Labeler calls only public addresses (labeler/outbound.py).
 LABELER_OUTBOUND_ALLOWED_HOSTS = env_list("LABELER_OUTBOUND_ALLOWED_HOSTS", "")

@@ -40,6 +40,14 @@ class ProjectModelAdmin(ManagedRowsMixin, admin.ModelAdmin):
     list_select_related = ["project", "active_version"]
     readonly_fields = ["active_version", "new_labels", "training_state", "training_error", "effort_saved"]
     actions = ["prelabel_all", "prelabel_missing", "train"]
+    fieldsets = [
+        (None, {"fields": ["project", "engine", "control", "url", "timeout", "auto_prelabel"]}),
+        ("Learned models", {"fields": ["min_labels", "retrain_every", "prelabel_after_training"]}),
+        ("Detector and ML backend", {"fields": ["label_map", "annotation_events"], "classes": ["collapse"]}),
+        ("LLM judge", {"fields": ["llm_model", "api_key_env", "prompt_template", "structured_output",
+                                  "judge_both_orders", "fewer_humans_confidence"], "classes": ["collapse"]}),
+        ("State", {"fields": ["active_version", "new_labels", "training_state", "training_error", "effort_saved"]}),
+    ]
 
     @admin.display(description="effort saved (per model version: annotations started from a prediction, accepted unchanged)")
     def effort_saved(self, model: ProjectModel) -> str:

@@ -1,4 +1,5 @@
 """Build the engine a project's model settings name, once per worker process and model version."""
+import os
 from functools import lru_cache
 from importlib import import_module
 
@@ -8,6 +9,7 @@ from django.core.files.storage import default_storage
 from projects.label_config import parse_label_config
 
 from .engines.base import EngineError, Target, pick_target
+from .engines.llm_judge import JudgeSettings, LlmJudge
 from .models import Engine, ModelVersion, ProjectModel
 
 RESULT_TYPES = {
@@ -24,8 +26,9 @@ UPLOAD_URL_PREFIX = "/data/upload/"
 
 
 def target_for(model: ProjectModel, label_config: str) -> Target | None:
-    """The control the model fills (None for an HTTP backend, which fills what it likes). EngineError if none fits."""
-    if model.engine == Engine.HTTP:
+    """The control the model fills (None for an HTTP backend or an LLM judge, which fill several). EngineError if
+    none fits."""
+    if model.engine in (Engine.HTTP, Engine.LLM_JUDGE):
         return None
     config = parse_label_config(label_config)
     if model.engine in TEXT_ENGINES:
@@ -41,13 +44,27 @@ def learned_module(engine: str):
 
 
 def build_engine(model: ProjectModel, label_config: str, version: ModelVersion | None):
-    """An engine ready to predict. Cached per process, so a worker unpickles a model once, not per chunk.
+    """An engine ready to predict. Cached per process, so a worker unpickles a model once, not per chunk; an LLM
+    judge is not (it is cheap to build, and its API key is read from the environment each time).
     The key names the version by id and creation time: SQLite may give a deleted row's id to a new one."""
+    if model.engine == Engine.LLM_JUDGE:
+        return build_judge(model, label_config)
     key = (
         model.engine, model.control, model.url, model.timeout, tuple(sorted(model.label_map.items())),
         label_config, (version.pk, version.created_at) if version else None, model.project_id,
     )
     return _cached_engine(key, version)
+
+
+def build_judge(model: ProjectModel, label_config: str):
+    config = parse_label_config(label_config)
+    judge_settings = JudgeSettings(
+        url=model.url, model=model.llm_model, api_key=os.environ.get(model.api_key_env, "") if model.api_key_env else "",
+        template=model.prompt_template, structured_output=model.structured_output, swap=model.judge_both_orders,
+        timeout=model.timeout, retries=settings.LABELER_ML_BACKEND_RETRIES, backoff=settings.LABELER_ML_BACKEND_BACKOFF,
+        max_tokens=settings.LABELER_LLM_JUDGE_MAX_TOKENS, concurrency=settings.LABELER_LLM_JUDGE_CONCURRENCY,
+    )
+    return LlmJudge(config, judge_settings)
 
 
 @lru_cache(maxsize=8)

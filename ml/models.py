@@ -3,6 +3,7 @@
 The chunk rows are how a job over a million tasks stays exact when workers die: each chunk is marked done in
 the same short transaction that writes its predictions, so a redelivered chunk finds its row done and stops.
 """
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -12,6 +13,13 @@ class Engine(models.TextChoices):
     ZERO_SHOT = "zero_shot", "Zero-shot text classifier (sentence embeddings, no labels needed; Choices on Text)"
     DETECTOR = "detector", "OpenCV face and people detector (RectangleLabels on Image)"
     HTTP = "http", "Label Studio ML backend (HTTP)"
+    LLM_JUDGE = "llm_judge", "LLM judge (an OpenAI-compatible chat completions server; Pairwise, Rating, Choices on text)"
+
+
+class StructuredOutput(models.TextChoices):
+    JSON_SCHEMA = "json_schema", "response_format json_schema (OpenAI, vLLM, llama.cpp server, Ollama, LM Studio)"
+    JSON_OBJECT = "json_object", "response_format json_object with a schema (llama-cpp-python, Together)"
+    PROMPT = "prompt", "Only in the prompt (the answer is checked all the same)"
 
 
 LEARNED_ENGINES = frozenset({Engine.TEXT_CLASSIFIER, Engine.SPAN_TAGGER})
@@ -34,7 +42,36 @@ class ProjectModel(models.Model):
         max_length=200, blank=True, default="",
         help_text="The control (from_name) the model fills; empty picks the first control the engine can fill.",
     )
-    url = models.URLField(blank=True, default="", help_text="The ML backend's base URL (engine http).")
+    url = models.URLField(
+        blank=True, default="", help_text="The ML backend's base URL (engine http), or the LLM server's OpenAI-compatible "
+        "base URL ending in /v1 (engine llm_judge).",
+    )
+    llm_model = models.CharField(
+        "LLM model", max_length=200, blank=True, default="", help_text="The model the LLM judge asks for (engine llm_judge).",
+    )
+    api_key_env = models.CharField(
+        "API key variable", max_length=100, blank=True, default="LABELER_LLM_API_KEY",
+        help_text="The environment variable of the web and worker processes that holds the LLM server's API key "
+        "(sent as a bearer token when it is set). The key itself is never stored.",
+    )
+    prompt_template = models.TextField(
+        blank=True, default="", help_text="The judge's prompt, with $objects, $questions, $keys or an object's "
+        "name ($prompt, $a) where they go. Empty uses the built-in template.",
+    )
+    structured_output = models.CharField(
+        max_length=16, choices=StructuredOutput.choices, default=StructuredOutput.JSON_SCHEMA,
+        help_text="How the request holds the judge's answer to a JSON schema; the server's dialect.",
+    )
+    judge_both_orders = models.BooleanField(
+        default=True, help_text="Ask each comparison twice, the two responses traded, and trust only an answer that "
+        "does not change with the order.",
+    )
+    fewer_humans_confidence = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="When above 0: a task the judge answers with at least this confidence (0-1), the same in both "
+        "orders, needs one human check instead of the project's overlap; if the check disagrees, the task goes back "
+        "to the full overlap.",
+    )
     timeout = models.FloatField(default=30.0, help_text="Seconds to wait for the ML backend's answer to one request.")
     label_map = models.JSONField(
         default=dict, blank=True,

@@ -15,12 +15,13 @@ from django.utils import timezone
 from projects.label_config import ResultError, parse_label_config, validate_result
 from projects.predictions import PredictionRow, store_predictions
 from projects.jobs import finish_job, release_job
+from projects.services import let_one_check_stand_for_overlap
 from projects.models import Job, Prediction, Task
 
 from . import events
 from .engines.base import EngineError, Suggestion, TaskInput
 from .loading import build_engine
-from .models import ModelVersion, PrelabelChunk, ProjectModel
+from .models import Engine, ModelVersion, PrelabelChunk, ProjectModel
 from .services import request_training
 
 logger = logging.getLogger(__name__)
@@ -132,16 +133,30 @@ def _predict_chunk(chunk_id: int) -> None:
     suggestions = predict(job, inputs) if inputs else []
     model_seconds = time.perf_counter() - started
     rows, failures = check_suggestions(job.project.label_config, inputs, suggestions)
+    stand_ins = confident_judgments(job, rows)
     with transaction.atomic():
         locked = PrelabelChunk.objects.select_for_update().get(pk=chunk_id)
         if locked.done:
             return
         store_predictions(job.project_id, rows)
+        let_one_check_stand_for_overlap(project_id=job.project_id, task_ids=stand_ins)
         locked.done, locked.errors = True, len(failures)
         locked.predicted = sum(1 for row in rows if row.result)
         locked.empty = len(inputs) - len(rows) - len(failures)
         locked.save(update_fields=["done", "predicted", "empty", "errors"])
         _account(job.pk, locked, failures, versions={row.model_version for row in rows}, model_seconds=model_seconds)
+
+
+def confident_judgments(job: Job, rows: list[PredictionRow]) -> list[int]:
+    """The tasks an LLM judge answered confidently enough, and the same in both orders, for one human check to
+    stand for the overlap (the project's model setting fewer_humans_confidence; 0 is off)."""
+    if job.params.get("engine") != Engine.LLM_JUDGE:
+        return []
+    threshold = ProjectModel.objects.filter(project_id=job.project_id).values_list("fewer_humans_confidence", flat=True).first()
+    if not threshold:
+        return []
+    return [row.task_id for row in rows
+            if row.score is not None and row.score >= threshold and row.details.get("swap_consistent") is not False]
 
 
 def _chunk_tasks(job: Job, chunk: PrelabelChunk) -> list[TaskInput]:
@@ -175,7 +190,8 @@ def check_suggestions(label_config: str, inputs: list[TaskInput], suggestions: l
             logger.warning("task %s: prediction does not fit the label config: %.500s", task.id, exc)
             failures.append((task.id, "prediction does not fit the label config (the worker's log says why)"))
             continue
-        rows.append(PredictionRow(task.id, suggestion.model_version[:200], suggestion.score, suggestion.result))
+        rows.append(PredictionRow(task.id, suggestion.model_version[:200], suggestion.score, suggestion.result,
+                                  suggestion.details))
     return rows, failures
 
 

@@ -17,6 +17,7 @@ class ProjectModelSerializer(serializers.ModelSerializer):
         model = ProjectModel
         fields = [
             "engine", "control", "url", "timeout", "label_map", "auto_prelabel", "prelabel_after_training", "annotation_events", "min_labels", "retrain_every",
+            "llm_model", "api_key_env", "prompt_template", "structured_output", "judge_both_orders", "fewer_humans_confidence",
             "active_version", "new_labels", "training_state", "training_error", "updated_at",
         ]
         read_only_fields = ["active_version", "new_labels", "training_state", "training_error", "updated_at"]

@@ -1,5 +1,6 @@
 """Pre-labeling actions: pick a model, start a job, ask for a training and run it."""
 import importlib.util
+import re
 
 from django.db import transaction
 from django.db.models import Avg, Count, F, Q
@@ -7,13 +8,18 @@ from django.db.models import Avg, Count, F, Q
 from labeler import outbound
 from projects import events as core_events
 from projects.jobs import finish_job, start_job
+from projects.label_config import parse_label_config
 from projects.models import Annotation, Job, Project
 
 from . import events
 from .engines.base import EngineError
-from .loading import build_engine, target_for
+from .engines.llm_judge import check_template
+from .loading import build_engine, build_judge, target_for
 from .models import Engine, ProjectModel, TrainingState
 from .training import train_project_model
+
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ModelNotSet(Exception):
@@ -44,8 +50,10 @@ def configure_model(*, project: Project, changes: dict) -> ProjectModel:
 def check_model(model: ProjectModel, label_config: str) -> None:
     if model.engine == Engine.HTTP and not model.url:
         raise EngineError("an http model needs the ML backend's url")
-    if model.engine == Engine.HTTP and (problem := outbound.refusal(model.url)):
+    if model.engine in (Engine.HTTP, Engine.LLM_JUDGE) and model.url and (problem := outbound.refusal(model.url)):
         raise InvalidSetting("url", problem)  # checked again on every call: DNS answers change
+    if model.engine == Engine.LLM_JUDGE:
+        _check_judge(model, label_config)
     target = target_for(model, label_config)
     if model.engine == Engine.DETECTOR:
         from .engines.detector import resolve_label_map
@@ -56,6 +64,20 @@ def check_model(model: ProjectModel, label_config: str) -> None:
         from .engines.sentence_embeddings import require_installed
 
         require_installed()
+
+
+def _check_judge(model: ProjectModel, label_config: str) -> None:
+    if not model.url:
+        raise InvalidSetting("url", "an LLM judge needs the base URL of an OpenAI-compatible server, e.g. http://llm:8000/v1")
+    if not model.llm_model.strip():
+        raise InvalidSetting("llm_model", "an LLM judge needs the name of the model to ask")
+    if model.api_key_env and not ENV_NAME.fullmatch(model.api_key_env):
+        raise InvalidSetting("api_key_env", f'"{model.api_key_env}" is not an environment variable name (A-Z, 0-9, _)')
+    try:
+        check_template(model.prompt_template, parse_label_config(label_config))
+    except EngineError as exc:
+        raise InvalidSetting("prompt_template", str(exc)) from None
+    build_judge(model, label_config)  # EngineError when the label config has nothing a judge can answer
 
 
 def _require_opencv() -> None:

@@ -79,6 +79,12 @@ def sees_others_work(user, project: Project) -> bool:
     return role in REVIEW or not project.blind
 
 
+def reads_predictions_when_hidden(user, project: Project) -> bool:
+    """Managers and reviewers see a task's predictions even where annotators may not (blind judging)."""
+    role = getattr(project, "user_role", None) or role_in(user, project)
+    return role in REVIEW
+
+
 def visible_annotations(user, project: Project, annotations: QuerySet[Annotation]) -> QuerySet[Annotation]:
     """In a blind project an annotator sees only their own annotations."""
     if sees_others_work(user, project):

@@ -58,6 +58,20 @@ class ReviewPiece(NamedTuple):
     data: Any
 
 
+# The model version of an LLM judge's predictions starts with this (ml.engines.llm_judge); quality reports on them.
+JUDGE_VERSION_PREFIX = "llm_judge:"
+
+
+class JudgeQuestion(NamedTuple):
+    """What an LLM judge is asked for one control: an instruction and the JSON schema its answer must fit.
+    `swaps` names two objects whose texts trade places when the judge is asked again in the other order (a
+    comparison asked both ways shows whether the judge prefers a position rather than a response)."""
+
+    text: str
+    schema: dict
+    swaps: tuple[str, str] | None = None
+
+
 class ControlType:
     """Everything the server knows about one control tag. Subclass it in a module of the `controls` app."""
 
@@ -124,6 +138,15 @@ class ControlType:
         """Keys its page module binds itself (not through values); default keys for other controls skip them."""
         return ()
 
+    def judge_question(self, control: ControlTag) -> JudgeQuestion | None:
+        """What an LLM judge is asked for this control; None when a judge cannot answer it."""
+        return None
+
+    def judge_value(self, control: ControlTag, answer: Any, swapped: bool) -> dict:
+        """The result item's value for a judge's answer that fits `judge_question`'s schema; `swapped` when the
+        question's two objects were shown the other way round."""
+        raise NotImplementedError(f"<{self.tag}> has no judge question")
+
 
 class ObjectType:
     """Everything the server knows about one object tag (what is labeled)."""
@@ -154,6 +177,10 @@ class ObjectType:
         """What the review page shows for the object with the pieces pointing at it; its "kind" picks the
         template's piece ("text": segments, "image": url and boxes). None shows nothing."""
         return None
+
+    def judge_text(self, obj: ObjectTag, value: Any) -> str | None:
+        """The object's task value as plain text for an LLM judge's prompt; None when a judge cannot read it."""
+        return value if isinstance(value, str) else None
 
 
 _CONTROLS: dict[str, ControlType] = {}

@@ -78,6 +78,12 @@ class Project(models.Model):
         help_text="Adaptive overlap never asks for more annotators than this (at least overlap).",
     )
     blind = models.BooleanField(default=True, help_text="Annotators never see each other's annotations or counts.")
+    # Label Studio's name for it. Off for blind judging: a person who sees an LLM judge's answer is no longer an
+    # independent check of it.
+    show_collab_predictions = models.BooleanField(
+        "show predictions to annotators", default=True,
+        help_text="Annotators start from the model's predictions. Off: they never see them (blind judging).",
+    )
     gold_share = models.FloatField(default=0.0, validators=FRACTION, help_text="Share of queue hand-outs that are gold tasks (0-1).")
     review_sample_rate = models.FloatField(
         default=0.0, validators=FRACTION, help_text="Share of agreed tasks sent to review anyway (0-1)."

@@ -18,6 +18,7 @@ class PredictionRow(NamedTuple):
     model_version: str
     score: float | None
     result: list
+    details: dict = {}  # never mutated: rows are written as they are
 
 
 def store_predictions(project_id: int, rows: list[PredictionRow]) -> None:
@@ -32,10 +33,11 @@ def store_predictions(project_id: int, rows: list[PredictionRow]) -> None:
     updates, inserts = [], []
     for row in rows:
         prediction_id = existing.get((row.task_id, row.model_version))
-        fields = {"task_id": row.task_id, "project_id": project_id, "model_version": row.model_version, "score": row.score, "result": row.result}
+        fields = {"task_id": row.task_id, "project_id": project_id, "model_version": row.model_version,
+                  "score": row.score, "result": row.result, "details": row.details}
         (updates if prediction_id else inserts).append(Prediction(pk=prediction_id, **fields))
     Prediction.objects.bulk_create(inserts, batch_size=WRITE_BATCH)
-    Prediction.objects.bulk_update(updates, ["score", "result"], batch_size=WRITE_BATCH)
+    Prediction.objects.bulk_update(updates, ["score", "result", "details"], batch_size=WRITE_BATCH)
     refresh_uncertainty(task_ids)
 
 

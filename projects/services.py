@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 
 from . import events
 from .label_config import LabelConfig, check_required_controls, parse_label_config, validate_result
-from .models import Annotation, Prediction, Project, ProjectMember, Role, Task
+from .models import Annotation, JudgeCheck, Prediction, Project, ProjectMember, ReviewStatus, Role, Task
 from .provenance import share_changed
 from .queue import release_lease_on_submit
 
@@ -55,6 +55,7 @@ def project_config(project: Project) -> LabelConfig:
 PROJECT_SETTINGS = (
     "title", "label_config", "description", "instructions", "overlap", "lease_minutes", "queue_order",
     "annotators_can_export", "aggregation_method", "agreement_threshold", "adaptive_overlap", "max_overlap", "blind",
+    "show_collab_predictions",
     "gold_share", "review_sample_rate", "iou_threshold", "box_fusion",
 )
 
@@ -277,6 +278,33 @@ def delete_annotation(*, annotation: Annotation) -> None:
         cancelled = 1 if current.was_cancelled else 0
         _move_task_counters(current.task_id, submitted=cancelled - 1, cancelled=-cancelled)
         events.annotations_changed.announce(task_id=current.task_id)
+
+
+def let_one_check_stand_for_overlap(*, project_id: int, task_ids: list[int]) -> int:
+    """A confident LLM judge answered these tasks: each needs one human check instead of the project's overlap
+    (the quality app compares the check with the judge and restores the overlap when they differ). Only tasks
+    nobody has answered yet and no review or earlier change has touched; gold tasks go to everyone anyway.
+    Answers how many it changed."""
+    overlap = Project.objects.filter(pk=project_id).values_list("overlap", flat=True).first()
+    if not overlap or overlap < 2 or not task_ids:
+        return 0
+    return Task.objects.filter(
+        project_id=project_id, pk__in=task_ids, annotation_count=0, extra_annotations=0, is_gold=False,
+        judge_check=JudgeCheck.NONE, review_status=ReviewStatus.NONE,
+    ).update(extra_annotations=1 - overlap, judge_check=JudgeCheck.PENDING)
+
+
+def settle_judge_check(*, task_id: int, agreed: bool) -> None:
+    """The human check of a judge-answered task: it agreed (one person stood for the overlap), or it did not and
+    the task needs the project's full overlap again."""
+    with transaction.atomic():
+        task = Task.objects.select_for_update().only("judge_check", "extra_annotations").get(pk=task_id)
+        if task.judge_check != JudgeCheck.PENDING:
+            return
+        outcome = JudgeCheck.AGREED if agreed else JudgeCheck.DISAGREED
+        Task.objects.filter(pk=task_id).update(judge_check=outcome)
+        if not agreed:
+            ask_for_more_annotations(task_id=task_id, count=-task.extra_annotations)
 
 
 def ask_for_more_annotations(*, task_id: int, count: int = 1) -> None:

@@ -9,9 +9,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from projects.label_config import LabelConfig
-from projects.models import AggregationMethod, Annotation, Project, ReviewStatus, Task
+from projects.models import AggregationMethod, Annotation, JudgeCheck, Project, ReviewStatus, Task
 from projects.services import ask_for_more_annotations, project_config
 from .engine import TaskConsensus
+from .judging import check_against_judge
 from .merging import aggregate_task_result
 from .models import AnnotatorScore
 from .review import send_to_review
@@ -59,6 +60,8 @@ def update_task_consensus(task_id: int) -> bool:
         if locked.annotation_count != len(annotations):
             return False  # an annotation arrived or left meanwhile; its own trigger recomputes
         store_consensus(locked, merged)
+        if locked.judge_check == JudgeCheck.PENDING and check_against_judge(locked, merged.result):
+            return True  # the check disagreed with the judge: the task is open again for the full overlap
         route_task(locked, project, merged.agreement)
     return True
 

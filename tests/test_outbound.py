@@ -139,7 +139,8 @@ def test_the_admin_refuses_an_internal_backend_url_on_the_url_field(manager, tex
     client = Client()
     client.force_login(manager)
     form = {"project": text_project.pk, "engine": "http", "control": "", "url": "http://169.254.169.254/", "timeout": "30",
-            "label_map": "{}", "min_labels": "10", "retrain_every": "50"}
+            "label_map": "{}", "min_labels": "10", "retrain_every": "50", "api_key_env": "LABELER_LLM_API_KEY",
+            "structured_output": "json_schema", "fewer_humans_confidence": "0"}
 
     response = client.post("/admin/ml/projectmodel/add/", form)
 

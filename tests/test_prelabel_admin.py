@@ -24,7 +24,8 @@ def admin_client(manager) -> Client:
 def test_a_manager_picks_a_model_and_starts_pre_labeling_in_the_admin(admin_client, text_project, django_capture_on_commit_callbacks, monkeypatch):
     monkeypatch.setattr("workers.tasks.plan_prelabel_job.delay", lambda job_id: None)
     form = {"project": text_project.pk, "engine": "detector", "control": "", "url": "", "timeout": "30", "label_map": "{}",
-            "min_labels": "10", "retrain_every": "50"}
+            "min_labels": "10", "retrain_every": "50",
+            "api_key_env": "LABELER_LLM_API_KEY", "structured_output": "json_schema", "fewer_humans_confidence": "0"}
     refused = admin_client.post("/admin/ml/projectmodel/add/", form)
     assert "no control is of type rectanglelabels" in html.unescape(refused.content.decode())
 

@@ -54,6 +54,7 @@ class Suggestion:
     score: float | None = None
     model_version: str = ""
     error: str = ""
+    details: dict = field(default_factory=dict)  # stored with the prediction (an LLM judge's answers)
 
 
 def pick_target(config: LabelConfig, result_types: set[str], control: str = "") -> Target:

@@ -1,45 +1,21 @@
 """A Label Studio ML backend over HTTP: `/health`, `/setup`, `/predict` and the `/webhook` training event.
 
-Requests are retried with backoff only when a retry can help (no connection, timeout, 502-504). A batch the
-backend answers with an error or garbage is retried task by task, so one bad task costs only itself; when
-several tasks in a row fail that way the backend is taken as broken and the job fails saying why.
-
-Every request goes through `labeler.outbound`: the backend's URL (and any redirect) must not lead to an internal
-address unless LABELER_OUTBOUND_ALLOWED_HOSTS lists it. What the backend answers is never put into an error a
-user sees (an internal service could be made to answer its secrets): errors say the status and a short reason,
-and the body goes to the worker's log, cut short.
+Requests go through `json_http` (SSRF checks, retries of what a retry can fix, no answer body in a user's
+error). A batch the backend answers with an error or garbage is retried task by task, so one bad task costs only
+itself; when several tasks in a row fail that way the backend is taken as broken and the job fails saying why.
 """
-import http.client
-import json
 import logging
 import time
 from dataclasses import dataclass, field
-from http import HTTPStatus
-
-from labeler import outbound
 
 from .base import EngineError, Suggestion, TaskInput
+from .json_http import BadAnswer, JsonService
+from .json_http import NotAllowed as BackendNotAllowed
+from .json_http import Unavailable as BackendUnavailable
 
 logger = logging.getLogger(__name__)
-
-RETRYABLE_STATUS = {502, 503, 504}
 FAILURES_BEFORE_BROKEN = 5
-MAX_ANSWER_BYTES = 64 * 1024 * 1024
-LOGGED_BODY_CHARS = 300
-JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
-
-
-class BackendUnavailable(EngineError):
-    """The backend cannot be reached, times out, or answers nothing usable: the job fails with this."""
-
-
-class BackendNotAllowed(EngineError):
-    """The backend's URL, or a redirect it answered, leads where Labeler may not call: never retried."""
-
-
-class BadAnswer(EngineError):
-    """The backend answered, but with an error status or a body that is not Label Studio's format. Within a
-    prediction it costs the task it was about; anywhere else (a webhook) it is an EngineError like any other."""
+__all__ = ["BackendNotAllowed", "BackendUnavailable", "BadAnswer", "EngineError", "HttpBackend"]
 
 
 @dataclass
@@ -129,52 +105,10 @@ class HttpBackend:
         return Suggestion(result=item["result"], score=score, model_version=version)
 
     def _post(self, path: str, body: dict):
-        return self._request("POST", path, json.dumps(body).encode())
+        return self._service().post(path, body)
 
     def _request(self, method: str, path: str, body: bytes | None = None):
-        """The decoded JSON answer; retries what a retry can fix, BackendUnavailable when that runs out."""
-        url = self.url.rstrip("/") + path
-        for attempt in range(self.retries + 1):
-            try:
-                return self._request_once(method, url, body)
-            except BackendUnavailable:
-                if attempt == self.retries:
-                    raise
-                time.sleep(self.backoff * 2**attempt)
+        return self._service().request(method, path, body)
 
-    def _request_once(self, method: str, url: str, body: bytes | None):
-        try:
-            answer = outbound.request(method, url, body=body, headers=JSON_HEADERS, timeout=self.timeout, max_bytes=MAX_ANSWER_BYTES)
-        except outbound.URLRefused as exc:
-            raise BackendNotAllowed(f"ML backend {self.url} may not be called: {exc}") from None
-        except TimeoutError:
-            raise BackendUnavailable(f"ML backend {url} did not answer within {self.timeout:g} s") from None
-        except http.client.HTTPException as exc:  # its message would quote what the other end sent
-            raise BackendUnavailable(f"ML backend {url} did not answer HTTP ({exc.__class__.__name__})") from None
-        except OSError as exc:
-            raise BackendUnavailable(f"ML backend {url} is unreachable: {exc.strerror or exc.__class__.__name__}") from None
-        if not 200 <= answer.status < 300:
-            self._log_body(url, answer)
-            reason = f"HTTP {answer.status} {_phrase(answer.status)}".rstrip()
-            if answer.status in RETRYABLE_STATUS:
-                raise BackendUnavailable(f"ML backend {url} answered {reason}")
-            raise BadAnswer(f"ML backend {url} answered {reason}")
-        if len(answer.body) > MAX_ANSWER_BYTES:
-            raise BadAnswer(f"ML backend {url} answered more than {MAX_ANSWER_BYTES} bytes")
-        try:
-            return json.loads(answer.body) if answer.body.strip() else {}
-        except ValueError:
-            self._log_body(url, answer)
-            raise BadAnswer(f"ML backend {url} answered malformed JSON (HTTP {answer.status}, {len(answer.body)} bytes)") from None
-
-    @staticmethod
-    def _log_body(url: str, answer: outbound.Answer) -> None:
-        excerpt = answer.body[:LOGGED_BODY_CHARS].decode(errors="replace")
-        logger.warning("ML backend %s answered HTTP %s: %r%s", url, answer.status, excerpt, "..." if len(answer.body) > LOGGED_BODY_CHARS else "")
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+    def _service(self) -> JsonService:
+        return JsonService("ML backend", self.url, timeout=self.timeout, retries=self.retries, backoff=self.backoff)

@@ -70,7 +70,7 @@ class ProjectSerializer(OwnCountsMixin, serializers.ModelSerializer):
         fields = [
             "id", "title", "description", "instructions", "label_config", "overlap", "lease_minutes", "queue_order",
             "annotators_can_export", "aggregation_method", "agreement_threshold", "adaptive_overlap", "max_overlap",
-            "blind", "gold_share", "review_sample_rate", "iou_threshold", "box_fusion",
+            "blind", "show_collab_predictions", "gold_share", "review_sample_rate", "iou_threshold", "box_fusion",
             "created_by", "created_at", "updated_at", "task_count", "finished_task_count", "annotation_count", "role",
         ]
         read_only_fields = ["created_by", "created_at", "updated_at", "task_count", "finished_task_count", "annotation_count"]
@@ -196,12 +196,22 @@ class VisibleAnnotationsSerializer(serializers.ListSerializer):
         return self.context["work"].annotations
 
 
+class SuggestionsSerializer(serializers.ListSerializer):
+    """The task's predictions, or none where the project hides them from annotators (blind judging): read from
+    the context's `hide_predictions`, so the hidden ones are not even loaded."""
+
+    def get_attribute(self, instance):
+        if self.context.get("hide_predictions"):
+            return []
+        return super().get_attribute(instance)
+
+
 class TaskDetailSerializer(TaskSerializer):
     """One task with its annotations (those you may see), predictions, consensus and review."""
 
     # The context's `work` (projects.selectors.VisibleWork) says what the caller may see of the task.
     annotations = VisibleAnnotationsSerializer(child=AnnotationSerializer())
-    predictions = PredictionSerializer(many=True)
+    predictions = SuggestionsSerializer(child=PredictionSerializer(), source="predictions.all")
     consensus = serializers.SerializerMethodField()
     review = serializers.SerializerMethodField()
     presentation = serializers.SerializerMethodField(help_text="How the page shows this task to you (see next/).")
@@ -243,7 +253,7 @@ class LeasedTaskSerializer(serializers.Serializer):
     project = serializers.IntegerField(source="task.project_id")
     data = serializers.JSONField(source="task.data")
     meta = serializers.JSONField(source="task.meta")
-    predictions = PredictionSerializer(many=True, source="task.predictions.all")
+    predictions = SuggestionsSerializer(child=PredictionSerializer(), source="task.predictions.all")
     lease_expires_at = serializers.DateTimeField(source="expires_at")
     presentation = serializers.SerializerMethodField(
         help_text="How the page shows this task to you, per control whose type varies it: "

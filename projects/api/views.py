@@ -275,7 +275,9 @@ def _task_detail(task: Task, user, *, loaded: Task) -> dict:
     """The task as `user` sees it: the annotations they may see read through `loaded` (as access loaded it, with
     their role), and the order the labeling page shows it to them in."""
     presentation = task_presentation(services.project_config(task.project), task.pk, user.pk)
-    context = {"work": selectors.visible_work(user, loaded), "presentation": presentation}
+    work = selectors.visible_work(user, loaded)
+    hidden = not task.project.show_collab_predictions and not access.reads_predictions_when_hidden(user, loaded.project)
+    context = {"work": work, "presentation": presentation, "hide_predictions": hidden}
     return s.TaskDetailSerializer(task, context=context).data
 
 
@@ -351,7 +353,8 @@ class NextTaskView(APIView):
         if leased is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         presentation = task_presentation(services.project_config(project), leased.task.id, request.user.id)
-        return Response(s.LeasedTaskSerializer(leased, context={"presentation": presentation}).data)
+        context = {"presentation": presentation, "hide_predictions": not project.show_collab_predictions}
+        return Response(s.LeasedTaskSerializer(leased, context=context).data)
 
 
 def _task_ids_param(raw: str) -> frozenset[int]:

@@ -78,3 +78,32 @@ class LeaderboardSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.FloatField(allow_null=True)),
         help_text="Row i, column j: model i's win rate against model j (ties half), in the order of `models`; null where they never met.",
     )
+
+
+class JudgeControlSerializer(serializers.Serializer):
+    control = serializers.CharField()
+    compared = serializers.IntegerField(help_text="Tasks with both the judge's and a human answer to it.")
+    accuracy = serializers.FloatField(help_text="Share of those where the judge gave the human answer.")
+    cohen_kappa = serializers.FloatField(allow_null=True, help_text="Agreement beyond chance; null when undefined.")
+
+
+class JudgeSerializer(serializers.Serializer):
+    model_version = serializers.CharField()
+    tasks_judged = serializers.IntegerField()
+    compared = serializers.IntegerField()
+    controls = JudgeControlSerializer(many=True)
+    swap_checked = serializers.IntegerField(help_text="Tasks asked in both orders.")
+    swap_consistency = serializers.FloatField(
+        allow_null=True, help_text="Share of those whose answer did not change with the order (1 = no position bias).")
+
+
+class FewerHumansSerializer(serializers.Serializer):
+    checks_pending = serializers.IntegerField()
+    checks_agreed = serializers.IntegerField()
+    checks_disagreed = serializers.IntegerField()
+    human_judgments_saved = serializers.IntegerField()
+
+
+class JudgeReportSerializer(serializers.Serializer):
+    judges = JudgeSerializer(many=True)
+    fewer_humans = FewerHumansSerializer()

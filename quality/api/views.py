@@ -11,9 +11,9 @@ from projects.access import MANAGE, REVIEW
 from projects.api.errors import job_start_status
 from projects.api.serializers import JobSerializer, TaskDetailSerializer
 
-from .. import leaderboard, recompute, review, selectors
-from .serializers import (AnnotatorScoreSerializer, LeaderboardParamsSerializer, LeaderboardSerializer,
-                          ReviewDecisionSerializer)
+from .. import judging, leaderboard, recompute, review, selectors
+from .serializers import (AnnotatorScoreSerializer, JudgeReportSerializer, LeaderboardParamsSerializer,
+                          LeaderboardSerializer, ReviewDecisionSerializer)
 
 
 class AgreementView(APIView):
@@ -64,6 +64,18 @@ class LeaderboardView(APIView):
             project, source=params.validated_data["source"], bootstrap_rounds=params.validated_data["bootstrap"]
         )
         return Response(board)
+
+
+class JudgesView(APIView):
+    @extend_schema(responses=JudgeReportSerializer, description=(
+        "Per LLM judge model version: tasks it judged, and per control how often it gave the human answer (the "
+        "reviewed result, else the consensus) with Cohen's kappa; how often its answer stayed the same with the "
+        "responses' order traded. `fewer_humans`: tasks a confident judge let one human check settle, and the human "
+        "judgments that saved. Managers and reviewers."
+    ))
+    def get(self, request, pk: int):
+        project = access.get_project_for(request.user, pk, roles=REVIEW)
+        return Response(JudgeReportSerializer(judging.judge_report(project)).data)
 
 
 def _review_payload(task) -> dict:
