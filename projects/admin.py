@@ -181,7 +181,7 @@ class ProjectAdmin(KeepsAManagerMixin, admin.ModelAdmin):
     inlines = [MemberInline]
     list_display = ["title", "task_count", "finished_task_count", "progress", "annotation_count", "overlap", "created_at"]
     search_fields = ["title"]
-    readonly_fields = ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link", "quality_link", "leaderboard_link", "export_link"]
+    readonly_fields = ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link", "quality_link", "leaderboard_link", "judges_link", "export_link"]
     actions = ["recount"]
     fieldsets = [
         (None, {"fields": ["title", "description", "instructions", "label_config"]}),
@@ -190,6 +190,7 @@ class ProjectAdmin(KeepsAManagerMixin, admin.ModelAdmin):
             "aggregation_method", "agreement_threshold", "adaptive_overlap", "max_overlap", "blind", "gold_share",
             "review_sample_rate", "iou_threshold", "box_fusion", "quality_link", "leaderboard_link",
         ]}),
+        ("Model predictions", {"fields": ["show_collab_predictions", "judges_link"]}),
         ("Exports", {"fields": ["annotators_can_export", "export_link"]}),
         ("Counts", {"fields": ["task_count", "finished_task_count", "annotation_count", "created_by", "created_at", "import_link"]}),
     ]
@@ -218,6 +219,12 @@ class ProjectAdmin(KeepsAManagerMixin, admin.ModelAdmin):
     @admin.display(description="leaderboard")
     def leaderboard_link(self, project: Project) -> str:
         return format_html('<a class="button" href="{}">Model leaderboard…</a>', reverse("admin:projects_project_leaderboard", args=[project.pk]))
+
+    @admin.display(description="LLM judges")
+    def judges_link(self, project: Project) -> str:
+        if not project.pk:
+            return "Save the project first."
+        return format_html('<a class="button" href="{}">LLM judges against people…</a>', reverse("admin:projects_project_judges", args=[project.pk]))
 
     def get_fieldsets(self, request, obj=None):
         """The leaderboard's link only where the config has something that judges models."""

@@ -2,9 +2,14 @@
 with its Save row inside the form (a help text that opens a <textarea> once swallowed the rest of the project form).
 """
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
+from projects import services
 from projects.admin_access import grant_manager_admin
-from projects.models import Project
+from projects.models import JudgeCheck, Project, Task
+from projects.predictions import PredictionRow, store_predictions
+from tests.api_helpers import import_tasks
 from tests.admin_pages import fill_project, forbidden_changelists, manager_admin_pages, manager_request
 from tests.test_leaderboard_api import arena, judges  # noqa: F401 (fixtures)
 
@@ -88,7 +93,8 @@ def test_every_admin_page_a_manager_uses_opens_whole(signed_in, live_server, man
         assert not raw, f"{admin_page}: raw values shown: {raw}"
         if admin_page.is_form:
             assert_form_is_whole(page, admin_page)
-        elif admin_page.kind in ("custom", "delete"):
+        elif admin_page.kind == "delete" or admin_page.kind == "custom" and page.locator("#content form").count():
+            # a custom page with a form shows its button; a report page (the LLM judges') has no form
             assert page.locator("#content form input[type=submit]").first.is_visible(), f"{admin_page}: no submit button"
 
 
@@ -168,4 +174,41 @@ def test_the_leaderboard_page_shows_the_models_chart_and_heat_table_within_the_s
     page.get_by_role("button", name="Show").click()
     page.locator(".board-facts", has_text="18 battles").wait_for()
     assert page.locator("#interval-chart line.interval").count() == 0
+    assert not errors, errors
+
+
+def judged_against_people(manager) -> Project:
+    """Four tasks an LLM judge answered, three of them with a human consensus, one settled by a single check."""
+    config = """<View><Text name="a" value="$a"/><Text name="b" value="$b"/><Pairwise name="pw" toName="a,b"/></View>"""
+    project = services.create_project(creator=manager, title="Judged", label_config=config, overlap=3)
+    tasks = import_tasks(project, [{"a": f"A{index}", "b": f"B{index}"} for index in range(4)])
+    pick = lambda side: [{"from_name": "pw", "to_name": "a,b", "type": "pairwise", "value": {"selected": side}}]  # noqa: E731
+    with transaction.atomic():
+        store_predictions(project.pk, [PredictionRow(task.pk, "llm_judge:qwen2.5-7b-instruct:1a2b3c4d", 1.0, pick("left"),
+                                                     {"swap_consistent": index != 3}) for index, task in enumerate(tasks)])
+    for task, human in zip(tasks, ["left", "left", "right"]):
+        Task.objects.filter(pk=task.pk).update(consensus_result=pick(human), consensus_at=timezone.now())
+    Task.objects.filter(pk=tasks[0].pk).update(judge_check=JudgeCheck.AGREED, annotation_count=1)
+    return project
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_judges_page_shows_agreement_with_people_and_what_the_checks_saved(
+        signed_in, live_server, manager, console_errors, screenshot, width):
+    grant_manager_admin(manager)
+    project = judged_against_people(manager)
+    page = signed_in(manager)
+    errors = console_errors(page)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/admin/projects/project/{project.pk}/change/")
+    page.get_by_role("link", name="LLM judges against people…").click()
+    page.locator("h3.judge-version").wait_for()
+
+    text = page.locator("#content").inner_text()
+    assert "2 human judgments saved" in text and "1 task settled by one person" in text
+    assert "4 tasks judged · same in both orders: 75% of 4 tasks" in text
+    assert page.locator(".judge-scroll tbody td").all_inner_texts() == ["pw", "3", "67%", "0.00"]
+    page_width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert page_width <= width, f"the page is {page_width} px wide on a {width} px screen"
+    screenshot(page, f"admin-judges-{width}")
     assert not errors, errors
