@@ -5,7 +5,7 @@ a real worker, and against a scripted server whose answers the tests know in adv
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from ml.engines.base import TaskInput
+from ml.engines.base import EngineError, TaskInput
 from ml.engines.llm_judge import JSON_OBJECT, JSON_SCHEMA, PROMPT_ONLY, JudgeSettings, LlmJudge
 from ml.loading import build_engine
 from ml.models import ProjectModel
@@ -15,7 +15,7 @@ from projects.models import JudgeCheck, Prediction, Role, Task
 from quality.engine.agreement import cohen_kappa
 from tests.api_helpers import import_tasks, submit
 from tests.conftest import client_for, wait_for_job
-from tests.llm_servers import TINY_MODEL_NAME, LlamaServer, ScriptedJudge, write_tiny_model
+from tests.llm_servers import TINY_MODEL_NAME, LlamaServer, ScriptedJudge, free_port, write_tiny_model
 from tests.waiting import wait_until
 
 JUDGED_CONFIG = """<View>
@@ -281,3 +281,9 @@ def test_the_judge_report_is_for_managers_and_reviewers(api, manager, annotator,
                                        "human_judgments_saved": 0}}
     assert api(annotator).get(f"/api/projects/{project.pk}/judges/").status_code == 403
     assert api(make_user("stranger")).get(f"/api/projects/{project.pk}/judges/").status_code == 404
+
+
+def test_a_judge_server_that_is_down_fails_the_whole_chunk_saying_where(loopback):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(EngineError, match=f"LLM judge {url}/chat/completions is unreachable"):
+        judge_for(url).predict([TaskInput(1, battle("Q?", "a", "b"))])
