@@ -95,6 +95,9 @@ def update_project(*, project: Project, changes: dict) -> Project:
     current.full_clean(exclude=["created_by"])
     current.save(update_fields=[*changes, "updated_at"])
     if overlap_changed:
+        # A task a confident judge left to one check still needs one person, whatever the overlap now is.
+        Task.objects.filter(project=current, judge_check__in=[JudgeCheck.PENDING, JudgeCheck.AGREED]).update(
+            extra_annotations=1 - current.overlap)
         refresh_finished_tasks(current)
         current.refresh_from_db(fields=["finished_task_count"])
     return current

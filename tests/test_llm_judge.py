@@ -287,3 +287,15 @@ def test_a_judge_server_that_is_down_fails_the_whole_chunk_saying_where(loopback
     url = f"http://127.0.0.1:{free_port()}/v1"
     with pytest.raises(EngineError, match=f"LLM judge {url}/chat/completions is unreachable"):
         judge_for(url).predict([TaskInput(1, battle("Q?", "a", "b"))])
+
+
+def test_a_task_left_to_one_check_still_needs_one_person_after_the_overlap_changes(api, manager):
+    project = services.create_project(creator=manager, title="Judged", label_config=JUDGED_CONFIG, overlap=3)
+    first, second = import_tasks(project, [battle("Q?", "a", "b"), battle("R?", "c", "d")])
+    assert services.let_one_check_stand_for_overlap(project_id=project.pk, task_ids=[first.pk]) == 1
+
+    api(manager).patch(f"/api/projects/{project.pk}/", {"overlap": 5}, format="json")
+
+    extra = dict(Task.objects.filter(project=project).values_list("id", "extra_annotations"))
+    assert extra == {first.pk: -4, second.pk: 0}
+    assert services.let_one_check_stand_for_overlap(project_id=project.pk, task_ids=[first.pk]) == 0  # once only
