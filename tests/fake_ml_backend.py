@@ -5,30 +5,20 @@
 request answer 500, as a backend that crashes on one input does.
 """
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.loopback_http import JsonHandler, LoopbackServer
 
 
-class FakeMLBackend:
+class FakeMLBackend(LoopbackServer):
     def __init__(self, mode: str = "ok", delay: float = 0.0):
         self.mode, self.delay = mode, delay
         self.requests: list[tuple[str, dict]] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.base_url
 
     def predict(self, body: dict) -> tuple[int, bytes]:
         if self.mode == "slow":
@@ -49,34 +39,21 @@ class FakeMLBackend:
     def _handler(self):
         backend = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _answer(self, status: int, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting (the timeout tests)
-
+        class Handler(JsonHandler):
             def do_GET(self):
                 backend.requests.append((self.path, {}))
-                self._answer(200, b'{"status": "UP", "model_class": "Fake"}') if self.path == "/health" else self._answer(404, b"{}")
+                self.answer(200, b'{"status": "UP", "model_class": "Fake"}') if self.path == "/health" else self.answer(404, b"{}")
 
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                body = self.read_json()
                 backend.requests.append((self.path, body))
                 if self.path == "/predict":
-                    self._answer(*backend.predict(body))
+                    self.answer(*backend.predict(body))
                 elif self.path == "/setup":
-                    self._answer(200, b'{"model_version": "fake-1"}')
+                    self.answer(200, b'{"model_version": "fake-1"}')
                 elif self.path == "/webhook":
-                    self._answer(201, b"{}")
+                    self.answer(201, b"{}")
                 else:
-                    self._answer(404, b"{}")
+                    self.answer(404, b"{}")
 
         return Handler

@@ -12,12 +12,12 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
+
+from tests.loopback_http import JsonHandler, LoopbackServer
 
 TINY_MODEL_NAME = "tiny-judge"
 
@@ -123,7 +123,7 @@ class LlamaServer:
         self.log.close()
 
 
-class ScriptedJudge:
+class ScriptedJudge(LoopbackServer):
     """Answers /v1/chat/completions with a JSON judgment decided by `rule` ("content": prefer the response whose
     text says "good"; "first_shown": always the first object of the comparison, as a position-biased judge does;
     "garbage": not JSON at all). Every request body is kept in `requests`."""
@@ -132,21 +132,11 @@ class ScriptedJudge:
         self.rule, self.confidence = rule, confidence
         self.requests: list[dict] = []
         self.headers: list[dict] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        return f"{self.base_url}/v1"
 
     def judgment(self, body: dict) -> str:
         if self.rule == "garbage":
@@ -175,24 +165,16 @@ class ScriptedJudge:
     def _handler(self):
         judge = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                body = self.read_json()
                 judge.requests.append(body)
                 judge.headers.append(dict(self.headers))
                 content = judge.judgment(body)
                 answer = {"id": "chatcmpl-1", "object": "chat.completion", "model": body.get("model"),
                           "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                                        "finish_reason": "stop"}]}
-                payload = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
+                self.answer(200, json.dumps(answer).encode())
 
         return Handler
 
