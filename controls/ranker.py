@@ -1,6 +1,6 @@
 """<Ranker>: order the items of a <List>, as one ranking or spread over <Bucket name title> children."""
-from projects.control_types import (ControlTag, ControlType, ObjectTag, ResultError, ReviewPiece, item_value,
-                                    object_type, register_control)
+from projects.control_types import (AgreementTally, ControlTag, ControlType, ObjectTag, ResultError, ReviewPiece,
+                                    item_value, object_type, register_control)
 from quality.engine import MergeOptions, TaskConsensus
 from quality.engine.ranking import aggregate_ranking
 
@@ -46,6 +46,9 @@ class Ranker(ControlType):
     def merge(self, control: dict, annotations, options: MergeOptions) -> TaskConsensus:
         return aggregate_ranking(control, annotations, seed=options.seed)
 
+    def agreement_tally(self, control: dict) -> "RankerTally":
+        return RankerTally(control)
+
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
         ranker = item_value(item).get("ranker") or {}
         shown = [f"{key}: {' > '.join(ids)}" for key, ids in ranker.items()] if len(ranker) > 1 else [
@@ -58,6 +61,24 @@ class Ranker(ControlType):
             return None
         ranker = items[0]["value"].get("ranker") or {}
         return ranker if control.values else ranker.get(control.name)
+
+
+class RankerTally(AgreementTally):
+    """A task's agreement is its rankings' Kendall's W; the project's is their mean, and the mean share of the
+    annotators' pairwise preferences the consensus order keeps (its confidence)."""
+
+    def __init__(self, control: dict):
+        super().__init__(control)
+        self.left_out = 0
+
+    def add(self, task_id: int, annotations, merged) -> None:
+        super().add(task_id, annotations, merged)
+        self.left_out += merged.details.get("left_out", 0)
+
+    def summary(self) -> dict:
+        summary = super().summary()
+        return {**summary, "measure": "Kendall's W, mean over tasks", "kendalls_w": summary["mean_task_agreement"],
+                "pairwise_support": summary["mean_confidence"], "rankings_left_out": self.left_out}
 
 
 def _keys_wanted(control: ControlTag) -> str:

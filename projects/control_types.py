@@ -102,6 +102,27 @@ class ControlType:
         has no consensus. `control` is the engine's plain form; `options` the engine's MergeOptions."""
         return None
 
+    # One class of a fixed set per annotation (a single choice; a pairwise's left, right or tie): the project
+    # recompute fits Dawid-Skene over those classes, one confusion matrix per annotator, and `merge` weighs the
+    # votes of a task finished later with the stored matrices (rows and columns in crowd_classes' order).
+    crowd_path: str = ""  # where an item's answer is, as a JSON path from the item: "value.choices[0]"
+
+    def crowd_classes(self, control: dict) -> tuple[str, ...]:
+        """The classes of the control (the engine's plain form), or () when its answers are not one class each."""
+        return ()
+
+    def crowd_answer(self, item: dict) -> str | None:
+        """The class one result item of the control gives (the value at crowd_path), None when it gives none."""
+        return None
+
+    def crowd_item(self, control: dict, answer: str, *, seed: int) -> dict:
+        """The consensus result item of the class decided for a task, with the ids `merge` would give it."""
+        raise NotImplementedError(f"<{self.tag}> has no crowd classes")
+
+    def agreement_tally(self, control: dict) -> "AgreementTally":
+        """What gathers the control's project-wide agreement during a recompute (the engine's plain form)."""
+        return AgreementTally(control)
+
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
         """What the review page shows for one of its result items."""
         return []
@@ -123,6 +144,37 @@ class ControlType:
     def page_keys(self, control: ControlTag) -> tuple[str, ...]:
         """Keys its page module binds itself (not through values); default keys for other controls skip them."""
         return ()
+
+
+class AgreementTally:
+    """One control's agreement over a whole project, told about every finished task's merge of it in turn;
+    `summary()` is what the agreement endpoint says of the control. This one: the mean per-task agreement."""
+
+    # Whether `add` reads the annotators' items: when False the recompute may hand it None for them (it decides
+    # choices-only projects from the label arrays without reading the annotations again).
+    reads_annotations = False
+
+    def __init__(self, control: dict):
+        self.control = control
+        self.tasks = 0
+        self.agreements: list[float] = []
+        self.confidences: list[float] = []
+
+    def add(self, task_id: int, annotations: Sequence[tuple[Any, list[dict]]] | None, merged) -> None:
+        """`annotations`: [(annotator id, the control's items)] of the task; `merged`: its TaskConsensus."""
+        self.tasks += 1
+        if merged.agreement is not None:
+            self.agreements.append(merged.agreement)
+        if merged.confidence is not None:
+            self.confidences.append(merged.confidence)
+
+    def summary(self) -> dict:
+        return {"type": self.control["type"], "tasks": self.tasks, "measure": "mean per-task agreement",
+                "mean_task_agreement": _mean(self.agreements), "mean_confidence": _mean(self.confidences)}
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 class ObjectType:
