@@ -22,10 +22,21 @@ class List(ObjectType):
             seen.add(entry["id"])
 
     def review_display(self, obj: ObjectTag, task_data: dict, pieces: list[ReviewPiece]) -> dict:
-        """The candidates as text, each headed by its id and title (the review page's text piece)."""
-        shown = [f"[{entry.get('id')}] {entry.get('title', '')}\n{entry.get('body', '')}\n\n"
+        """The candidates as cards (title, id, body as plain text, as the labeling page shows it), each with the
+        place a ranking gave it and the ratings it got in the result shown."""
+        ranks = {item: place for piece in pieces if piece.kind == "ranks" for item, place in piece.data.items()}
+        ratings: dict[str, list[str]] = {}
+        for piece in pieces:
+            if piece.kind == "ratings":
+                for item, shown in piece.data.items():
+                    ratings.setdefault(item, []).append(shown)
+        cards = [{"id": entry.get("id"), "title": entry.get("title") or "", "body": entry.get("body", ""),
+                  "rank": ranks.get(entry.get("id")), "ratings": ratings.get(entry.get("id"), [])}
                  for entry in list_items(task_data, obj.data_field)]
-        return {"kind": "text", "name": obj.name, "segments": [{"text": text, "labels": []} for text in shown]}
+        return {"kind": "cards", "name": obj.name, "cards": cards}
+
+    def review_assets(self, obj: ObjectTag) -> tuple[str, ...]:
+        return ("frontend/css/objects/list.css",)
 
     def item_ids(self, obj: ObjectTag, task_data: dict) -> list[str]:
         """The ids of the task's items, in the task's order: what a Ranker or a per-item Rating refers to."""

@@ -2,7 +2,7 @@
 from collections import Counter
 
 from projects.control_types import (AgreementTally, ControlTag, ControlType, LabelConfigError, ObjectTag, ResultError,
-                                    ReviewPiece, item_value, register_control)
+                                    ReviewPiece, item_value, percent, register_control)
 from quality.engine import MergeOptions, TaskConsensus, result_item
 from quality.engine.pairwise import PAIRWISE_ANSWERS, aggregate_pairwise, position_bias
 from quality.engine.ties import stable_seed
@@ -64,6 +64,9 @@ class Pairwise(ControlType):
     def agreement_tally(self, control: dict) -> "PairwiseTally":
         return PairwiseTally(control)
 
+    def agreement_facts(self, summary: dict) -> list[tuple[str, str]]:
+        return PairwiseTally.facts(summary)
+
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
         """The object the annotator preferred, by its name ("a", "b"), or "tie"."""
         return [ReviewPiece("answers", item.get("from_name", ""), [_named_answer(item)])]
@@ -105,6 +108,16 @@ class PairwiseTally(AgreementTally):
         return {**super().summary(), "answers": {answer: self.answers[answer] for answer in PAIRWISE_ANSWERS},
                 "tie_share": self.answers[TIE] / given if given else None,
                 "position_bias": position_bias(self.chose_shown_left, self.judgments)}
+
+    @staticmethod
+    def facts(summary: dict) -> list[tuple[str, str]]:
+        answers, bias = summary["answers"], summary["position_bias"]
+        given = ", ".join(f"{answer} {answers[answer]}" for answer in PAIRWISE_ANSWERS)
+        shown = (f"chose the response shown on the left in {percent(bias['share'])} of {bias['judgments']} left-or-right "
+                 f"judgment{'' if bias['judgments'] == 1 else 's'} (95% interval {percent(bias['ci_low'])}–"
+                 f"{percent(bias['ci_high'])}); 50% is no position bias") if bias["judgments"] else "no left-or-right judgments yet"
+        return [*AgreementTally.facts(summary), ("answers", f"{given} (ties {percent(summary['tie_share'])})"),
+                ("position bias", shown)]
 
 
 def answers_of(control: ControlTag) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 from collections import Counter
 
 from projects.control_types import (AgreementTally, ControlTag, ControlType, LabelConfigError, ObjectTag, ResultError,
-                                    ReviewPiece, item_value, object_type, register_control)
+                                    ReviewPiece, figure, item_value, object_type, register_control)
 from quality.engine import MergeOptions, TaskConsensus
 from quality.engine.rating import aggregate_rating, rating_alpha
 
@@ -69,10 +69,16 @@ class Rating(ControlType):
     def agreement_tally(self, control: dict) -> "RatingTally":
         return RatingTally(control)
 
+    def agreement_facts(self, summary: dict) -> list[tuple[str, str]]:
+        return RatingTally.facts(summary)
+
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
         rating = item_value(item).get("rating")
         shown = f"{item['item_index']}: {rating} ★" if "item_index" in item else f"{rating} ★"
-        return [ReviewPiece("answers", item.get("from_name", ""), [shown])]
+        pieces = [ReviewPiece("answers", item.get("from_name", ""), [shown])]
+        if isinstance(item.get("item_index"), str):
+            pieces.append(ReviewPiece("ratings", str(item.get("to_name", "")), {item["item_index"]: f"{rating} ★"}))
+        return pieces
 
     def table_value(self, control: ControlTag, items: list[dict]):
         """The rating; with perItem, {item id: rating}."""
@@ -103,3 +109,11 @@ class RatingTally(AgreementTally):
                 "units": len(self.units), "ratings": given, "max_rating": self.max_rating,
                 "mean_rating": sum(r * n for r, n in stars.items()) / given if given else None,
                 "distribution": {str(r): stars[r] for r in range(1, self.max_rating + 1)}}
+
+    @staticmethod
+    def facts(summary: dict) -> list[tuple[str, str]]:
+        stars = ", ".join(f"{stars} ★ {count}" for stars, count in summary["distribution"].items())
+        return [*AgreementTally.facts(summary),
+                ("Krippendorff's alpha", f"{figure(summary['alpha'])} (interval, over {summary['units']} rated unit"
+                                         f"{'' if summary['units'] == 1 else 's'} of the whole project)"),
+                ("ratings", f"{summary['ratings']}, mean {figure(summary['mean_rating'], 2)} of {summary['max_rating']}: {stars}")]

@@ -51,7 +51,8 @@ class ReviewPiece(NamedTuple):
 
     "answers": `data` is a list of strings shown as chips beside the control named by `target`.
     "spans": `data` is {"start", "end", "labels"}, highlighted in the text object `target`.
-    "boxes": `data` is {"x", "y", "width", "height", "label"} in percent, drawn over the image object `target`."""
+    "boxes": `data` is {"x", "y", "width", "height", "label"} in percent, drawn over the image object `target`.
+    "ranks": `data` is {item id: place} (1 the best), "ratings": {item id: "4 ★"}, shown on the list `target`'s cards."""
 
     kind: str
     target: str
@@ -123,6 +124,10 @@ class ControlType:
         """What gathers the control's project-wide agreement during a recompute (the engine's plain form)."""
         return AgreementTally(control)
 
+    def agreement_facts(self, summary: dict) -> list[tuple[str, str]]:
+        """Its tally's summary as (label, sentence) rows for the quality page."""
+        return AgreementTally.facts(summary)
+
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
         """What the review page shows for one of its result items."""
         return []
@@ -172,9 +177,25 @@ class AgreementTally:
         return {"type": self.control["type"], "tasks": self.tasks, "measure": "mean per-task agreement",
                 "mean_task_agreement": _mean(self.agreements), "mean_confidence": _mean(self.confidences)}
 
+    @staticmethod
+    def facts(summary: dict) -> list[tuple[str, str]]:
+        """The summary as (label, sentence) rows for the quality page; a subclass adds its own after these."""
+        return [("mean per-task agreement", f"{figure(summary.get('mean_task_agreement'))} over "
+                                            f"{summary.get('tasks', 0)} task{'' if summary.get('tasks') == 1 else 's'}"),
+                ("mean confidence", figure(summary.get("mean_confidence")))]
+
 
 def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
+
+
+def figure(value: float | None, digits: int = 3) -> str:
+    """A figure for the quality page: "–" when there is none."""
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
 
 
 class ObjectType:
@@ -204,8 +225,13 @@ class ObjectType:
 
     def review_display(self, obj: ObjectTag, task_data: dict, pieces: list[ReviewPiece]) -> dict | None:
         """What the review page shows for the object with the pieces pointing at it; its "kind" picks the
-        template's piece ("text": segments, "image": url and boxes). None shows nothing."""
+        template's piece ("text": segments, "image": url and boxes, "cards": a list's responses, "dialogue": chat
+        messages). None shows nothing."""
         return None
+
+    def review_assets(self, obj: ObjectTag) -> tuple[str, ...]:
+        """The static files (.css, .js) the review page loads to show the object as configured."""
+        return ()
 
 
 _CONTROLS: dict[str, ControlType] = {}
