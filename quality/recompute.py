@@ -16,7 +16,7 @@ from projects.jobs import Progress, finish_job, start_job
 from projects.models import AggregationMethod, Annotation, Job, Project, Task
 from projects.services import ask_for_more_annotations, project_config
 
-from .consensus import controls_of, routing_decision, task_text, update_consensus_columns
+from .consensus import control_figures, controls_of, routing_decision, task_text, update_consensus_columns
 from .engine import (AnnotationRow, CrowdLabels, DawidSkeneFit, TaskConsensus, annotator_quality, choices_agreement_summary,
                      class_prior, encode_crowd_labels, fit_dawid_skene, majority_vote, merge_control, pairwise_agreement,
                      recommended_method, stable_seed, summarize_agreement, vote_counts)
@@ -237,7 +237,7 @@ def merge_chunk(project: Project, config, controls: list[dict], chunk, decisions
         if annotations == []:
             continue
         merged = merge_task(project, config, controls, task, annotations, decisions, tally.per_control)
-        changed.append((task.pk, merged.result, merged.agreement, merged.confidence, merged.method))
+        changed.append((task.pk, merged.result, merged.agreement, merged.confidence, merged.method, control_figures(merged)))
         tally.agreements.append(merged.agreement)
         tally.per_label.extend(merged.details["per_label"])
         decision = routing_decision(task, project, merged.agreement)
@@ -258,7 +258,7 @@ def merge_task(project: Project, config, controls: list[dict], task: Task, annot
     """Crowd controls (single choice, pairwise) take the project-wide decision; the others (boxes, spans,
     multiple choice, text, rankings, ratings) are merged by the engine here, task by task. `annotations` is None
     when every control is decided project-wide; each control's tally is told about its merge."""
-    items, agreements, confidences, per_label = [], [], [], []
+    items, agreements, confidences, per_label, per_control = [], [], [], [], {}
     seed = stable_seed(task.pk)
     text = task_text(config, task.data) if len(decisions) < len(controls) else None
     for control in controls:
@@ -274,6 +274,7 @@ def merge_task(project: Project, config, controls: list[dict], task: Task, annot
             per_label.append(outcome.details.get("per_label", {}))
         if control["name"] in tallies:
             tallies[control["name"]].add(task.pk, own, outcome)
+        per_control[control["name"]] = outcome
         items.extend(outcome.result)
         if outcome.agreement is not None:
             agreements.append(outcome.agreement)
@@ -281,7 +282,7 @@ def merge_task(project: Project, config, controls: list[dict], task: Task, annot
             confidences.append(outcome.confidence)
     method = next(iter(decisions.values())).method_name if decisions else "majority"
     return TaskConsensus(items, sum(agreements) / len(agreements) if agreements else None,
-                         min(confidences) if confidences else None, method, {"per_label": per_label})
+                         min(confidences) if confidences else None, method, {"per_label": per_label, "controls": per_control})
 
 
 def decided_outcome(control: dict, decision: "ChoiceDecisions", task_id: int, seed: int) -> TaskConsensus:

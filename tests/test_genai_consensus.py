@@ -99,6 +99,8 @@ def test_a_pairwise_project_is_decided_by_dawid_skene_with_annotator_reliability
     merged = wait_for(lambda: Task.objects.filter(pk=late.pk).exclude(consensus_at=None).first())
     assert merged.consensus_result[0]["value"] == {"selected": "left"}
     assert merged.consensus_method == "dawid_skene" and merged.consensus_confidence > 0.9
+    shown = client_for(manager).get(f"/api/tasks/{late.pk}/").json()["consensus"]
+    assert shown["controls"]["pw"]["method"] == "dawid_skene" and shown["controls"]["pw"]["agreement"] == pytest.approx(1 / 3)
 
 
 def test_majority_vote_keeps_the_swapped_side(worker, make_project, manager):
