@@ -38,6 +38,9 @@ class List(ObjectType):
     def review_assets(self, obj: ObjectTag) -> tuple[str, ...]:
         return ("frontend/css/objects/list.css",)
 
+    def cell_example(self, obj: ObjectTag) -> str:
+        return '[{"id": "r1", "title": "model-x", "body": "..."}, {"id": "r2", "title": "model-y", "body": "..."}]'
+
     def item_ids(self, obj: ObjectTag, task_data: dict) -> list[str]:
         """The ids of the task's items, in the task's order: what a Ranker or a per-item Rating refers to."""
         return [entry.get("id") for entry in list_items(task_data, obj.data_field)]

@@ -46,6 +46,10 @@ class Paragraphs(ObjectType):
     def review_assets(self, obj: ObjectTag) -> tuple[str, ...]:
         return self.assets
 
+    def cell_example(self, obj: ObjectTag) -> str:
+        name_key, text_key = obj.options["name_key"], obj.options["text_key"]
+        return f'[{{"{name_key}": "user", "{text_key}": "Hi"}}, {{"{name_key}": "assistant", "{text_key}": "Hello!"}}]'
+
 
 def messages(obj: ObjectTag, value: object) -> list[tuple[str, str]]:
     """(speaker, text) of each well-formed message of the object's task value."""

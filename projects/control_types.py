@@ -233,6 +233,12 @@ class ObjectType:
         """The static files (.css, .js) the review page loads to show the object as configured."""
         return ()
 
+    def cell_example(self, obj: ObjectTag) -> str | None:
+        """For an object whose task value is a JSON structure (a dialogue, a list of responses), what one looks
+        like: a CSV/TSV cell for it then holds that JSON, and the example is named when a cell is not. None when
+        a cell is the value itself (a text, an image URL)."""
+        return None
+
 
 _CONTROLS: dict[str, ControlType] = {}
 _OBJECTS: dict[str, ObjectType] = {}
