@@ -1,6 +1,4 @@
 """<Pairwise>: which of two texts is better (left = the first object of toName, right = the second), or a tie."""
-from collections import Counter
-
 from projects.control_types import (AgreementTally, ControlTag, ControlType, LabelConfigError, ObjectTag, ResultError,
                                     ReviewPiece, item_value, percent, register_control)
 from quality.engine import MergeOptions, TaskConsensus, result_item
@@ -89,7 +87,7 @@ class PairwiseTally(AgreementTally):
 
     def __init__(self, control: dict):
         super().__init__(control)
-        self.answers: Counter = Counter()
+        self.answers = dict.fromkeys(PAIRWISE_ANSWERS, 0)
         self.chose_shown_left = self.judgments = 0
 
     def add(self, task_id: int, annotations, merged) -> None:

@@ -1,6 +1,4 @@
 """<Rating>: 1 to maxRating stars for the whole object, or with perItem="true" one rating per item of a <List>."""
-from collections import Counter
-
 from projects.control_types import (AgreementTally, ControlTag, ControlType, LabelConfigError, ObjectTag, ResultError,
                                     ReviewPiece, figure, item_value, object_type, register_control)
 from quality.engine import MergeOptions, TaskConsensus
@@ -102,7 +100,10 @@ class RatingTally(AgreementTally):
         self.units += [unit["ratings"] for unit in merged.details.get("units", {}).values()]
 
     def summary(self) -> dict:
-        stars = Counter(rating for ratings in self.units for rating in ratings)
+        stars = dict.fromkeys(range(1, self.max_rating + 1), 0)
+        for ratings in self.units:
+            for rating in ratings:
+                stars[rating] = stars.get(rating, 0) + 1
         given = sum(stars.values())
         return {**super().summary(), "measure": "Krippendorff's alpha (interval) over the project",
                 "alpha": rating_alpha(self.units, self.max_rating) if self.units else None,
