@@ -1,7 +1,7 @@
 """<Choices>: pick one value (or several, choice="multiple") for the whole object."""
 from projects.control_types import (ControlTag, ControlType, JudgeQuestion, LabelConfigError, ObjectTag, ReviewPiece,
                                     check_label_values, item_value, register_control)
-from quality.engine import MergeOptions, TaskConsensus
+from quality.engine import MergeOptions, TaskConsensus, result_item
 from quality.engine.choices import aggregate_multiple_choice, aggregate_single_choice
 
 CHOICE_MODES = {"single", "single-radio", "multiple"}
@@ -45,6 +45,19 @@ class Choices(ControlType):
 
     def judge_value(self, control: ControlTag, answer, swapped: bool) -> dict:
         return {"choices": list(dict.fromkeys(answer)) if control.multiple else [answer]}
+
+    crowd_path = "value.choices[0]"
+
+    def crowd_classes(self, control: dict) -> tuple[str, ...]:
+        """A single choice's values; a multiple choice is one yes/no per value, not one class."""
+        return () if control.get("multiple") else tuple(control["values"])
+
+    def crowd_answer(self, item: dict) -> str | None:
+        chosen = item_value(item).get("choices")
+        return chosen[0] if isinstance(chosen, list) and chosen else None
+
+    def crowd_item(self, control: dict, answer: str, *, seed: int) -> dict:
+        return result_item(control, "choices", {"choices": [answer]}, seed=seed, index=0)
 
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
         return [ReviewPiece("answers", item.get("from_name", ""), item_value(item).get("choices", []))]

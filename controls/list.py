@@ -22,10 +22,24 @@ class List(ObjectType):
             seen.add(entry["id"])
 
     def review_display(self, obj: ObjectTag, task_data: dict, pieces: list[ReviewPiece]) -> dict:
-        """The candidates as text, each headed by its id and title (the review page's text piece)."""
-        shown = [f"[{entry.get('id')}] {entry.get('title', '')}\n{entry.get('body', '')}\n\n"
+        """The candidates as cards (title, id, body as plain text, as the labeling page shows it), each with the
+        place a ranking gave it and the ratings it got in the result shown."""
+        ranks = {item: place for piece in pieces if piece.kind == "ranks" for item, place in piece.data.items()}
+        ratings: dict[str, list[str]] = {}
+        for piece in pieces:
+            if piece.kind == "ratings":
+                for item, shown in piece.data.items():
+                    ratings.setdefault(item, []).append(shown)
+        cards = [{"id": entry.get("id"), "title": entry.get("title") or "", "body": entry.get("body", ""),
+                  "rank": ranks.get(entry.get("id")), "ratings": ratings.get(entry.get("id"), [])}
                  for entry in list_items(task_data, obj.data_field)]
-        return {"kind": "text", "name": obj.name, "segments": [{"text": text, "labels": []} for text in shown]}
+        return {"kind": "cards", "name": obj.name, "cards": cards}
+
+    def review_assets(self, obj: ObjectTag) -> tuple[str, ...]:
+        return ("frontend/css/objects/list.css",)
+
+    def cell_example(self, obj: ObjectTag) -> str:
+        return '[{"id": "r1", "title": "model-x", "body": "..."}, {"id": "r2", "title": "model-y", "body": "..."}]'
 
     def judge_text(self, obj: ObjectTag, value) -> str:
         """Each candidate headed by its id (its title may name the model that wrote it, which a judge must not see)."""

@@ -1,8 +1,8 @@
 """<Pairwise>: which of two texts is better (left = the first object of toName, right = the second), or a tie."""
-from projects.control_types import (ControlTag, ControlType, JudgeQuestion, LabelConfigError, ObjectTag, ResultError,
-                                    ReviewPiece, item_value, register_control)
-from quality.engine import MergeOptions, TaskConsensus
-from quality.engine.pairwise import aggregate_pairwise
+from projects.control_types import (AgreementTally, ControlTag, ControlType, JudgeQuestion, LabelConfigError, ObjectTag,
+                                    ResultError, ReviewPiece, item_value, percent, register_control)
+from quality.engine import MergeOptions, TaskConsensus, result_item
+from quality.engine.pairwise import PAIRWISE_ANSWERS, aggregate_pairwise, position_bias
 from quality.engine.ties import stable_seed
 
 SIDES = ("left", "right")
@@ -46,6 +46,25 @@ class Pairwise(ControlType):
         return aggregate_pairwise(control, annotations, seed=options.seed, method=options.method,
                                   reliability=options.reliability, class_prior=options.class_prior)
 
+    crowd_path = "value.selected"
+
+    def crowd_classes(self, control: dict) -> tuple[str, ...]:
+        """left, right and tie, a tie class even where the config allows none: the matrices `merge` reads are 3x3."""
+        return PAIRWISE_ANSWERS
+
+    def crowd_answer(self, item: dict) -> str | None:
+        selected = item_value(item).get("selected")
+        return selected if selected in PAIRWISE_ANSWERS else None
+
+    def crowd_item(self, control: dict, answer: str, *, seed: int) -> dict:
+        return result_item(control, "pairwise", {"selected": answer}, seed=seed, index=0)
+
+    def agreement_tally(self, control: dict) -> "PairwiseTally":
+        return PairwiseTally(control)
+
+    def agreement_facts(self, summary: dict) -> list[tuple[str, str]]:
+        return PairwiseTally.facts(summary)
+
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
         """The object the annotator preferred, by its name ("a", "b"), or "tie"."""
         return [ReviewPiece("answers", item.get("from_name", ""), [_named_answer(item)])]
@@ -73,6 +92,45 @@ class Pairwise(ControlType):
             return {"selected": TIE}
         picked_first = (answer == control.to_names[0]) != swapped
         return {"selected": SIDES[0] if picked_first else SIDES[1]}
+
+
+class PairwiseTally(AgreementTally):
+    """Besides the mean per-task agreement: how often each answer was given (the share of ties), and the position
+    bias, from what each annotator was shown (an answer names the task's order; the page swapped half the pairs)."""
+
+    reads_annotations = True
+
+    def __init__(self, control: dict):
+        super().__init__(control)
+        self.answers = dict.fromkeys(PAIRWISE_ANSWERS, 0)
+        self.chose_shown_left = self.judgments = 0
+
+    def add(self, task_id: int, annotations, merged) -> None:
+        super().add(task_id, annotations, merged)
+        for annotator, items in annotations or ():
+            selected = next((item_value(item).get("selected") for item in items), None)
+            if selected not in PAIRWISE_ANSWERS:
+                continue
+            self.answers[selected] += 1
+            if selected in SIDES and annotator is not None:
+                self.judgments += 1
+                self.chose_shown_left += (selected == "left") != shows_swapped(task_id, annotator)
+
+    def summary(self) -> dict:
+        given = sum(self.answers.values())
+        return {**super().summary(), "answers": {answer: self.answers[answer] for answer in PAIRWISE_ANSWERS},
+                "tie_share": self.answers[TIE] / given if given else None,
+                "position_bias": position_bias(self.chose_shown_left, self.judgments)}
+
+    @staticmethod
+    def facts(summary: dict) -> list[tuple[str, str]]:
+        answers, bias = summary["answers"], summary["position_bias"]
+        given = ", ".join(f"{answer} {answers[answer]}" for answer in PAIRWISE_ANSWERS)
+        shown = (f"chose the response shown on the left in {percent(bias['share'])} of {bias['judgments']} left-or-right "
+                 f"judgment{'' if bias['judgments'] == 1 else 's'} (95% interval {percent(bias['ci_low'])}–"
+                 f"{percent(bias['ci_high'])}); 50% is no position bias") if bias["judgments"] else "no left-or-right judgments yet"
+        return [*AgreementTally.facts(summary), ("answers", f"{given} (ties {percent(summary['tie_share'])})"),
+                ("position bias", shown)]
 
 
 def answers_of(control: ControlTag) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """<Paragraphs>: a chat transcript (a list of messages, each with its speaker and its text), shown message by message."""
 from projects.control_types import LabelConfigError, ObjectTag, ObjectType, ResultError, ReviewPiece, register_object
 
-from .text import MARKDOWN_ASSETS, Segment
+from .text import MARKDOWN_ASSETS
 
 LAYOUTS = ("dialogue", "none")
 # Label Studio's defaults; OpenAI-style chat data sets nameKey="role" textKey="content".
@@ -38,9 +38,17 @@ class Paragraphs(ObjectType):
             _check_message(f"{where}[{index}]", message, name_key, text_key, obj.name)
 
     def review_display(self, obj: ObjectTag, task_data: dict, pieces: list[ReviewPiece]) -> dict:
-        """The transcript as the review page's plain text: each message on its own lines, its speaker first."""
-        lines = [f"{name}: {text}" for name, text in messages(obj, task_data.get(obj.data_field))]
-        return {"kind": "text", "name": obj.name, "segments": [Segment("\n\n".join(lines))]}
+        """The transcript as bubbles headed by the speaker (the page's JS styles them by speaker and renders the
+        text as sanitised Markdown, as on the labeling page; plain text without it)."""
+        shown = [{"speaker": name, "text": text} for name, text in messages(obj, task_data.get(obj.data_field))]
+        return {"kind": "dialogue", "name": obj.name, "layout": obj.options["layout"], "messages": shown}
+
+    def review_assets(self, obj: ObjectTag) -> tuple[str, ...]:
+        return self.assets
+
+    def cell_example(self, obj: ObjectTag) -> str:
+        name_key, text_key = obj.options["name_key"], obj.options["text_key"]
+        return f'[{{"{name_key}": "user", "{text_key}": "Hi"}}, {{"{name_key}": "assistant", "{text_key}": "Hello!"}}]'
 
     def judge_text(self, obj: ObjectTag, value: object) -> str:
         return "\n\n".join(f"{name}: {text}" for name, text in messages(obj, value))

@@ -1,6 +1,6 @@
 """<Ranker>: order the items of a <List>, as one ranking or spread over <Bucket name title> children."""
-from projects.control_types import (ControlTag, ControlType, ObjectTag, ResultError, ReviewPiece, item_value,
-                                    object_type, register_control)
+from projects.control_types import (AgreementTally, ControlTag, ControlType, ObjectTag, ResultError, ReviewPiece,
+                                    figure, item_value, object_type, register_control)
 from quality.engine import MergeOptions, TaskConsensus
 from quality.engine.ranking import aggregate_ranking
 
@@ -46,11 +46,20 @@ class Ranker(ControlType):
     def merge(self, control: dict, annotations, options: MergeOptions) -> TaskConsensus:
         return aggregate_ranking(control, annotations, seed=options.seed)
 
+    def agreement_tally(self, control: dict) -> "RankerTally":
+        return RankerTally(control)
+
+    def agreement_facts(self, summary: dict) -> list[tuple[str, str]]:
+        return RankerTally.facts(summary)
+
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
         ranker = item_value(item).get("ranker") or {}
         shown = [f"{key}: {' > '.join(ids)}" for key, ids in ranker.items()] if len(ranker) > 1 else [
             f"{position}. {item_id}" for ids in ranker.values() for position, item_id in enumerate(ids, 1)]
-        return [ReviewPiece("answers", item.get("from_name", ""), shown)]
+        places = {item_id: place for place, item_id in enumerate(
+            (item_id for ids in ranker.values() if isinstance(ids, list) for item_id in ids), 1)}
+        return [ReviewPiece("answers", item.get("from_name", ""), shown),
+                ReviewPiece("ranks", str(item.get("to_name", "")), places)]
 
     def table_value(self, control: ControlTag, items: list[dict]):
         """The ranking as its list of ids; with buckets, {bucket: [ids]}."""
@@ -58,6 +67,35 @@ class Ranker(ControlType):
             return None
         ranker = items[0]["value"].get("ranker") or {}
         return ranker if control.values else ranker.get(control.name)
+
+
+class RankerTally(AgreementTally):
+    """A task's agreement is its rankings' Kendall's W; the project's is their mean, and the mean share of the
+    annotators' pairwise preferences the consensus order keeps (its confidence)."""
+
+    def __init__(self, control: dict):
+        super().__init__(control)
+        self.left_out = 0
+
+    def add(self, task_id: int, annotations, merged) -> None:
+        super().add(task_id, annotations, merged)
+        self.left_out += merged.details.get("left_out", 0)
+
+    def summary(self) -> dict:
+        summary = super().summary()
+        return {**summary, "measure": "Kendall's W, mean over tasks", "kendalls_w": summary["mean_task_agreement"],
+                "pairwise_support": summary["mean_confidence"], "rankings_left_out": self.left_out}
+
+    @staticmethod
+    def facts(summary: dict) -> list[tuple[str, str]]:
+        tasks = summary["tasks"]
+        facts = [("Kendall's W", f"{figure(summary['kendalls_w'])}, the mean over {tasks} task{'' if tasks == 1 else 's'} "
+                                 "(1: every annotator ranked alike, 0: no concordance)"),
+                 ("pairwise support", f"{figure(summary['pairwise_support'])} of the annotators' pairwise preferences "
+                                      "kept by the consensus order, on average")]
+        if summary["rankings_left_out"]:
+            facts.append(("left out", f"{summary['rankings_left_out']} ranking(s) of another set of items"))
+        return facts
 
 
 def _keys_wanted(control: ControlTag) -> str:

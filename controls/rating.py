@@ -1,8 +1,8 @@
 """<Rating>: 1 to maxRating stars for the whole object, or with perItem="true" one rating per item of a <List>."""
-from projects.control_types import (ControlTag, ControlType, JudgeQuestion, LabelConfigError, ObjectTag, ResultError,
-                                    ReviewPiece, item_value, object_type, register_control)
+from projects.control_types import (AgreementTally, ControlTag, ControlType, JudgeQuestion, LabelConfigError, ObjectTag,
+                                    ResultError, ReviewPiece, figure, item_value, object_type, register_control)
 from quality.engine import MergeOptions, TaskConsensus
-from quality.engine.rating import aggregate_rating
+from quality.engine.rating import aggregate_rating, rating_alpha
 
 DEFAULT_MAX_RATING = 5
 MAX_RATING_LIMIT = 10  # a number key per star; wider scales are sliders, another tag
@@ -74,13 +74,57 @@ class Rating(ControlType):
     def judge_value(self, control: ControlTag, answer, swapped: bool) -> dict:
         return {"rating": answer}
 
+    def agreement_tally(self, control: dict) -> "RatingTally":
+        return RatingTally(control)
+
+    def agreement_facts(self, summary: dict) -> list[tuple[str, str]]:
+        return RatingTally.facts(summary)
+
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
         rating = item_value(item).get("rating")
         shown = f"{item['item_index']}: {rating} ★" if "item_index" in item else f"{rating} ★"
-        return [ReviewPiece("answers", item.get("from_name", ""), [shown])]
+        pieces = [ReviewPiece("answers", item.get("from_name", ""), [shown])]
+        if isinstance(item.get("item_index"), str):
+            pieces.append(ReviewPiece("ratings", str(item.get("to_name", "")), {item["item_index"]: f"{rating} ★"}))
+        return pieces
 
     def table_value(self, control: ControlTag, items: list[dict]):
         """The rating; with perItem, {item id: rating}."""
         if control.options["per_item"]:
             return {item.get("item_index"): item["value"].get("rating") for item in items}
         return items[0]["value"].get("rating") if items else None
+
+
+class RatingTally(AgreementTally):
+    """Krippendorff's interval alpha over the whole project: every rated unit (a task, or a list item of a task)
+    is one unit, so the expected disagreement comes from all the ratings pooled, not one task's few. Also the
+    mean rating and how often each star was given."""
+
+    def __init__(self, control: dict):
+        super().__init__(control)
+        self.max_rating = (control.get("options") or {}).get("max_rating", DEFAULT_MAX_RATING)
+        self.units: list[list[int]] = []
+
+    def add(self, task_id: int, annotations, merged) -> None:
+        super().add(task_id, annotations, merged)
+        self.units += [unit["ratings"] for unit in merged.details.get("units", {}).values()]
+
+    def summary(self) -> dict:
+        stars = dict.fromkeys(range(1, self.max_rating + 1), 0)
+        for ratings in self.units:
+            for rating in ratings:
+                stars[rating] = stars.get(rating, 0) + 1
+        given = sum(stars.values())
+        return {**super().summary(), "measure": "Krippendorff's alpha (interval) over the project",
+                "alpha": rating_alpha(self.units, self.max_rating) if self.units else None,
+                "units": len(self.units), "ratings": given, "max_rating": self.max_rating,
+                "mean_rating": sum(r * n for r, n in stars.items()) / given if given else None,
+                "distribution": {str(r): stars[r] for r in range(1, self.max_rating + 1)}}
+
+    @staticmethod
+    def facts(summary: dict) -> list[tuple[str, str]]:
+        stars = ", ".join(f"{stars} ★ {count}" for stars, count in summary["distribution"].items())
+        return [*AgreementTally.facts(summary),
+                ("Krippendorff's alpha", f"{figure(summary['alpha'])} (interval, over {summary['units']} rated unit"
+                                         f"{'' if summary['units'] == 1 else 's'} of the whole project)"),
+                ("ratings", f"{summary['ratings']}, mean {figure(summary['mean_rating'], 2)} of {summary['max_rating']}: {stars}")]

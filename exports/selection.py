@@ -29,7 +29,7 @@ ANNOTATION_MODES = (FINAL, ALL, CONSENSUS, REVIEWED)
 LABELED, FINISHED, EVERY = "labeled", "finished", "all"
 TASK_SCOPES = (LABELED, FINISHED, EVERY)
 
-TASK_FIELDS = ("id", "is_finished", "agreement", "consensus_method", "reviewed_by_id")
+TASK_FIELDS = ("id", "is_finished", "agreement", "consensus_confidence", "consensus_method", "reviewed_by_id")
 ANNOTATION_FIELDS = ("id", "task_id", "completed_by_id", "lead_time")
 PREDICTION_FIELDS = ("id", "task_id", "model_version", "score")
 
@@ -113,12 +113,14 @@ def task_record_chunks(
     json_value = raw if raw_json else loads
     tasks = selected_tasks(project, filters).order_by("id").values(
         *TASK_FIELDS, **_timestamps("created_at", "updated_at", "reviewed_at"),
-        **_json_text("data", "meta", "consensus_result", "reviewed_result"),
+        **_json_text("data", "meta", "consensus_result", "reviewed_result", "consensus_controls"),
     )
     last_id = 0
     while rows := list(tasks.filter(id__gt=last_id)[:chunk_size]):
         last_id = rows[-1]["id"]
-        rows = [_parsed(row, json_value, "data", "meta", "consensus_result", "reviewed_result") for row in rows]
+        # The per-control figures are small and read by the writers themselves (a preference line's agreement).
+        rows = [_parsed(_parsed(row, json_value, "data", "meta", "consensus_result", "reviewed_result"), loads,
+                        "consensus_controls") for row in rows]
         yield _records(project, rows, filters, with_predictions, json_value)
 
 
@@ -189,8 +191,12 @@ def _record(project: Project, row: dict, filters: ExportFilters, annotations: di
     }
     if row["agreement"] is not None:
         record["agreement"] = row["agreement"]
+    if row["consensus_confidence"] is not None:
+        record["confidence"] = row["consensus_confidence"]
     if row["consensus_result"] is not None:
-        record["consensus"] = {"result": row["consensus_result"], "agreement": row["agreement"], "method": row["consensus_method"]}
+        record["consensus"] = {"result": row["consensus_result"], "agreement": row["agreement"],
+                               "confidence": row["consensus_confidence"], "method": row["consensus_method"],
+                               "controls": row["consensus_controls"] or {}}
     if predictions is not None:
         record["predictions"] = [_prediction(item) for item in predictions.get(row["id"], [])]
     return record

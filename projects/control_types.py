@@ -51,7 +51,8 @@ class ReviewPiece(NamedTuple):
 
     "answers": `data` is a list of strings shown as chips beside the control named by `target`.
     "spans": `data` is {"start", "end", "labels"}, highlighted in the text object `target`.
-    "boxes": `data` is {"x", "y", "width", "height", "label"} in percent, drawn over the image object `target`."""
+    "boxes": `data` is {"x", "y", "width", "height", "label"} in percent, drawn over the image object `target`.
+    "ranks": `data` is {item id: place} (1 the best), "ratings": {item id: "4 ★"}, shown on the list `target`'s cards."""
 
     kind: str
     target: str
@@ -116,6 +117,31 @@ class ControlType:
         has no consensus. `control` is the engine's plain form; `options` the engine's MergeOptions."""
         return None
 
+    # One class of a fixed set per annotation (a single choice; a pairwise's left, right or tie): the project
+    # recompute fits Dawid-Skene over those classes, one confusion matrix per annotator, and `merge` weighs the
+    # votes of a task finished later with the stored matrices (rows and columns in crowd_classes' order).
+    crowd_path: str = ""  # where an item's answer is, as a JSON path from the item: "value.choices[0]"
+
+    def crowd_classes(self, control: dict) -> tuple[str, ...]:
+        """The classes of the control (the engine's plain form), or () when its answers are not one class each."""
+        return ()
+
+    def crowd_answer(self, item: dict) -> str | None:
+        """The class one result item of the control gives (the value at crowd_path), None when it gives none."""
+        return None
+
+    def crowd_item(self, control: dict, answer: str, *, seed: int) -> dict:
+        """The consensus result item of the class decided for a task, with the ids `merge` would give it."""
+        raise NotImplementedError(f"<{self.tag}> has no crowd classes")
+
+    def agreement_tally(self, control: dict) -> "AgreementTally":
+        """What gathers the control's project-wide agreement during a recompute (the engine's plain form)."""
+        return AgreementTally(control)
+
+    def agreement_facts(self, summary: dict) -> list[tuple[str, str]]:
+        """Its tally's summary as (label, sentence) rows for the quality page."""
+        return AgreementTally.facts(summary)
+
     def review_pieces(self, item: dict) -> list[ReviewPiece]:
         """What the review page shows for one of its result items."""
         return []
@@ -148,6 +174,53 @@ class ControlType:
         raise NotImplementedError(f"<{self.tag}> has no judge question")
 
 
+class AgreementTally:
+    """One control's agreement over a whole project, told about every finished task's merge of it in turn;
+    `summary()` is what the agreement endpoint says of the control. This one: the mean per-task agreement."""
+
+    # Whether `add` reads the annotators' items: when False the recompute may hand it None for them (it decides
+    # choices-only projects from the label arrays without reading the annotations again).
+    reads_annotations = False
+
+    def __init__(self, control: dict):
+        self.control = control
+        self.tasks = 0
+        self.agreements: list[float] = []
+        self.confidences: list[float] = []
+
+    def add(self, task_id: int, annotations: Sequence[tuple[Any, list[dict]]] | None, merged) -> None:
+        """`annotations`: [(annotator id, the control's items)] of the task; `merged`: its TaskConsensus."""
+        self.tasks += 1
+        if merged.agreement is not None:
+            self.agreements.append(merged.agreement)
+        if merged.confidence is not None:
+            self.confidences.append(merged.confidence)
+
+    def summary(self) -> dict:
+        return {"type": self.control["type"], "tasks": self.tasks, "measure": "mean per-task agreement",
+                "mean_task_agreement": _mean(self.agreements), "mean_confidence": _mean(self.confidences)}
+
+    @staticmethod
+    def facts(summary: dict) -> list[tuple[str, str]]:
+        """The summary as (label, sentence) rows for the quality page; a subclass adds its own after these."""
+        return [("mean per-task agreement", f"{figure(summary.get('mean_task_agreement'))} over "
+                                            f"{summary.get('tasks', 0)} task{'' if summary.get('tasks') == 1 else 's'}"),
+                ("mean confidence", figure(summary.get("mean_confidence")))]
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def figure(value: float | None, digits: int = 3) -> str:
+    """A figure for the quality page: "–" when there is none."""
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
 class ObjectType:
     """Everything the server knows about one object tag (what is labeled)."""
 
@@ -175,7 +248,18 @@ class ObjectType:
 
     def review_display(self, obj: ObjectTag, task_data: dict, pieces: list[ReviewPiece]) -> dict | None:
         """What the review page shows for the object with the pieces pointing at it; its "kind" picks the
-        template's piece ("text": segments, "image": url and boxes). None shows nothing."""
+        template's piece ("text": segments, "image": url and boxes, "cards": a list's responses, "dialogue": chat
+        messages). None shows nothing."""
+        return None
+
+    def review_assets(self, obj: ObjectTag) -> tuple[str, ...]:
+        """The static files (.css, .js) the review page loads to show the object as configured."""
+        return ()
+
+    def cell_example(self, obj: ObjectTag) -> str | None:
+        """For an object whose task value is a JSON structure (a dialogue, a list of responses), what one looks
+        like: a CSV/TSV cell for it then holds that JSON, and the example is named when a cell is not. None when
+        a cell is the value itself (a text, an image URL)."""
         return None
 
     def judge_text(self, obj: ObjectTag, value: Any) -> str | None:

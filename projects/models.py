@@ -172,6 +172,9 @@ class Task(models.Model):
     agreement = models.FloatField(null=True, blank=True, help_text="Agreement between the task's annotators, 0..1.")
     consensus_method = models.CharField(max_length=32, blank=True, default="", db_default="")
     consensus_confidence = models.FloatField(null=True, blank=True)
+    # Per control: {"agreement", "confidence", "method"} on the control's own scale (Kendall's W for a ranking,
+    # alpha for ratings), what an export line derived from one control (a preference pair) reports.
+    consensus_controls = models.JSONField(null=True, blank=True)
     consensus_at = models.DateTimeField(null=True, blank=True)
     # Annotators asked for beyond the project's overlap (adaptive overlap, or a reviewer's rejection); negative
     # when fewer are needed (an LLM judge was confident, so one human check stands for the whole overlap).

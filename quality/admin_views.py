@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
+from projects.control_types import control_type_for_result
 from projects.services import project_config
 
 from . import leaderboard, leaderboard_display, recompute, selectors
@@ -19,10 +20,21 @@ def project_quality(admin_site, request, project):
         **admin_site.each_context(request),
         "project": project, "summary": summary, "scores": selectors.annotator_scores(project),
         "histogram": histogram_bars(summary.get("histogram") or []),
+        "controls": control_facts(summary.get("controls") or {}),
         "pending_review": selectors.pending_review_count(project),
         "title": f"Quality of {project}",
     }
     return render(request, "admin/quality/project_quality.html", context)
+
+
+def control_facts(summaries: dict) -> list[dict]:
+    """Per control of the last recompute: its tag and its type's readable rows (a type since removed: none)."""
+    shown = []
+    for name, summary in summaries.items():
+        known = control_type_for_result(summary.get("type"))
+        if known is not None:
+            shown.append({"name": name, "tag": known.tag, "facts": known.agreement_facts(summary)})
+    return shown
 
 
 def histogram_bars(counts: list[int]) -> list[dict]:

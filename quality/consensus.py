@@ -98,11 +98,19 @@ def store_consensus(task: Task, merged: TaskConsensus) -> None:
     task.agreement = merged.agreement
     task.consensus_confidence = merged.confidence
     task.consensus_method = merged.method
+    task.consensus_controls = control_figures(merged)
     task.consensus_at = timezone.now()
     task.save(update_fields=CONSENSUS_FIELDS)
 
 
-CONSENSUS_FIELDS = ["consensus_result", "agreement", "consensus_confidence", "consensus_method", "consensus_at", "updated_at"]
+CONSENSUS_FIELDS = ["consensus_result", "agreement", "consensus_confidence", "consensus_method", "consensus_controls",
+                    "consensus_at", "updated_at"]
+
+
+def control_figures(merged: TaskConsensus) -> dict:
+    """{control: {"agreement", "confidence", "method"}} from a task's merge (its details["controls"])."""
+    return {name: {"agreement": outcome.agreement, "confidence": outcome.confidence, "method": outcome.method}
+            for name, outcome in (merged.details.get("controls") or {}).items()}
 
 
 def route_task(task: Task, project: Project, agreement: float | None) -> None:
@@ -133,8 +141,8 @@ def sampled_for_review(task_id: int, rate: float) -> bool:
     return rate > 0 and ((task_id * 2654435761) % 2**32) / 2**32 < rate
 
 
-def update_consensus_columns(rows: list[tuple[int, list, float | None, float | None, str]]) -> None:
-    """Write (task id, result, agreement, confidence, method) for many tasks in one statement. On PostgreSQL the
+def update_consensus_columns(rows: list[tuple[int, list, float | None, float | None, str, dict]]) -> None:
+    """Write (task id, result, agreement, confidence, method, per-control figures) for many tasks in one statement. On PostgreSQL the
     rows travel as one JSON document (jsonb_to_recordset): Django's bulk_update builds a CASE per row and costs
     20x more, and array parameters are slow to quote."""
     if not rows:
@@ -143,11 +151,14 @@ def update_consensus_columns(rows: list[tuple[int, list, float | None, float | N
     table = Task._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            document = json.dumps([{"id": i, "result": r, "agreement": a, "confidence": c, "method": m} for i, r, a, c, m in rows])
+            document = json.dumps([{"id": i, "result": r, "agreement": a, "confidence": c, "method": m, "controls": p}
+                                   for i, r, a, c, m, p in rows])
             cursor.execute(
                 f"""UPDATE {table} AS t SET consensus_result = v.result, agreement = v.agreement,
-                        consensus_confidence = v.confidence, consensus_method = v.method, consensus_at = %s, updated_at = %s
-                    FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, result jsonb, agreement float8, confidence float8, method text)
+                        consensus_confidence = v.confidence, consensus_method = v.method, consensus_controls = v.controls,
+                        consensus_at = %s, updated_at = %s
+                    FROM jsonb_to_recordset(%s::jsonb)
+                        AS v(id bigint, result jsonb, agreement float8, confidence float8, method text, controls jsonb)
                     WHERE t.id = v.id""",
                 [now, now, document],
             )
@@ -155,6 +166,6 @@ def update_consensus_columns(rows: list[tuple[int, list, float | None, float | N
             now = connection.ops.adapt_datetimefield_value(now)
             cursor.executemany(
                 f"""UPDATE {table} SET consensus_result = %s, agreement = %s, consensus_confidence = %s,
-                        consensus_method = %s, consensus_at = %s, updated_at = %s WHERE id = %s""",
-                [(json.dumps(r), a, c, m, now, now, i) for i, r, a, c, m in rows],
+                        consensus_method = %s, consensus_controls = %s, consensus_at = %s, updated_at = %s WHERE id = %s""",
+                [(json.dumps(r), a, c, m, json.dumps(p), now, now, i) for i, r, a, c, m, p in rows],
             )

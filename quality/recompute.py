@@ -1,5 +1,6 @@
-"""Recompute a whole project as a job: fit Dawid-Skene on its choices, merge every finished task, score the
-annotators and summarise agreement. Two streaming passes over the annotations, chunks of tasks at a time."""
+"""Recompute a whole project as a job: fit Dawid-Skene on its one-class-per-answer controls (single choices,
+pairwise), merge every finished task, score the annotators and summarise agreement. Two streaming passes over the
+annotations, chunks of tasks at a time."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -10,19 +11,21 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from projects.control_types import control_type_for_result
 from projects.jobs import Progress, finish_job, start_job
 from projects.models import AggregationMethod, Annotation, Job, Project, Task
 from projects.services import ask_for_more_annotations, project_config
 
-from .consensus import controls_of, routing_decision, task_text, update_consensus_columns
+from .consensus import control_figures, controls_of, routing_decision, task_text, update_consensus_columns
 from .engine import (AnnotationRow, CrowdLabels, DawidSkeneFit, TaskConsensus, annotator_quality, choices_agreement_summary,
                      class_prior, encode_crowd_labels, fit_dawid_skene, majority_vote, merge_control, pairwise_agreement,
-                     recommended_method, result_item, stable_seed, summarize_agreement, vote_counts)
+                     recommended_method, stable_seed, summarize_agreement, vote_counts)
 from .merging import agreement_with_consensus, merge_by_type
 from .models import AnnotatorScore
 from .review import send_to_review
 
-EMPTY_SUMMARY = {"computed_at": None, "method": None, "overall": None, "per_label": {}, "histogram": [], "tasks": 0}
+EMPTY_SUMMARY = {"computed_at": None, "method": None, "overall": None, "per_label": {}, "histogram": [], "tasks": 0,
+                 "controls": {}}
 TASK_CHUNK = 2000
 
 
@@ -41,16 +44,17 @@ def run_recompute(job: Job, progress: Progress) -> None:
     decisions = {name: ChoiceDecisions.from_fit(fit, labels, method) for name, (fit, labels) in fits.items()}
     project.quality_summary = {**(project.quality_summary or {}),
                                "class_prior": {name: d.class_prior for name, d in decisions.items()}}
-    choices_only = bool(decisions) and all(c["name"] in decisions for c in controls)
-    tally = Tally()
+    tally = Tally(per_control=agreement_tallies(controls))
+    choices_only = bool(decisions) and all(c["name"] in decisions for c in controls) and not any(
+        own.reads_annotations for own in tally.per_control.values())
     chunks = choice_task_chunks(decisions) if choices_only else finished_task_chunks(project)
     for chunk in chunks:
         merge_chunk(project, config, controls, chunk, decisions, tally)
         progress(tally.tasks)
     if choices_only:
         tally.annotation_rows = timing_rows(project)
-    save_scores(project, fits, decisions if choices_only else None, tally, method)
-    summary = summarise(project, fits, tally, method)
+    save_scores(project, controls, fits, decisions if choices_only else None, tally, method)
+    summary = summarise(project, controls, fits, tally, method)
     Project.objects.filter(pk=project.pk).update(quality_summary=summary)
     finish_job(job.pk, status=Job.Status.SUCCEEDED, result={
         "tasks": tally.tasks, "method": method, "sent_to_review": tally.sent_to_review, "asked_for_more": tally.asked_for_more,
@@ -58,53 +62,70 @@ def run_recompute(job: Job, progress: Progress) -> None:
     })
 
 
+def crowd_controls(controls: list[dict]) -> dict[str, dict]:
+    """The controls whose answers are one class each (their type says so: crowd_classes), by name."""
+    return {c["name"]: c for c in controls if (own := control_type_for_result(c["type"])) and own.crowd_classes(c)}
+
+
 def fit_choices(project: Project, controls: list[dict]) -> dict[str, tuple[DawidSkeneFit, object]]:
-    """First pass: Dawid-Skene per single-choice control over every finished task's labels, gold answers clamped."""
-    single = [c for c in controls if c["type"] == "choices" and not c["multiple"]]
-    if not single:
+    """First pass: Dawid-Skene per crowd control (a single choice, a pairwise) over every finished task's labels,
+    gold answers clamped."""
+    crowd = crowd_controls(controls)
+    if not crowd:
         return {}
-    rows = {c["name"]: [] for c in single}
-    for task_id, author, choices in choice_rows(project, [c["name"] for c in single]):
-        for name, choice in choices.items():
+    rows = {name: [] for name in crowd}
+    for task_id, author, answers in choice_rows(project, crowd):
+        for name, answer in answers.items():
             if name in rows and author is not None:
-                rows[name].append((task_id, author, choice))
-    gold = gold_choices(project)
+                rows[name].append((task_id, author, answer))
+    gold = gold_choices(project, crowd)
     fits = {}
-    for control in single:
-        labels = encode_crowd_labels(rows[control["name"]], control["values"])
+    for name, control in crowd.items():
+        labels = encode_crowd_labels(rows[name], control_type_for_result(control["type"]).crowd_classes(control))
         if labels.n_tasks:
-            fits[control["name"]] = (fit_dawid_skene(labels, gold=labels.encode_gold(gold.get(control["name"], {}))), labels)
+            fits[name] = (fit_dawid_skene(labels, gold=labels.encode_gold(gold.get(name, {}))), labels)
     return fits
 
 
-def choice_rows(project: Project, names: list[str]):
-    """(task id, annotator, {control: first choice}) for every submitted annotation of a finished task. PostgreSQL
-    picks the choices out of the JSON itself, so the worker never decodes whole results."""
+def choice_rows(project: Project, crowd: dict[str, dict]):
+    """(task id, annotator, {control: its answer}) for every submitted annotation of a finished task. PostgreSQL
+    picks the answers out of the JSON itself, so the worker never decodes whole results."""
     annotations = Annotation.objects.filter(project=project, was_cancelled=False, task__is_finished=True)
     if connection.vendor != "postgresql":
         for task_id, author, result in annotations.values_list("task_id", "completed_by_id", "result").iterator(chunk_size=5000):
-            yield task_id, author, first_choices(result)
+            yield task_id, author, first_choices(result, crowd)
         return
-    picks = {
-        f"choice_{index}": RawSQL(
-            "jsonb_path_query_first(result, '$[*] ? (@.type == \"choices\" && @.from_name == $name).value.choices[0]', "
-            "jsonb_build_object('name', %s::text)) #>> '{}'", [name])
-        for index, name in enumerate(names)
-    }
+    names = list(crowd)
+    picks = {f"choice_{index}": RawSQL(_answer_path(crowd[name]), [name]) for index, name in enumerate(names)}
     picked = annotations.annotate(**picks).values_list("task_id", "completed_by_id", *picks)
     for task_id, author, *choices in picked.iterator(chunk_size=10000):
         yield task_id, author, {name: choice for name, choice in zip(names, choices) if choice is not None}
 
 
-def first_choices(result: list) -> dict[str, str]:
-    return {item.get("from_name"): item["value"]["choices"][0] for item in result or []
-            if item.get("type") == "choices" and item.get("value", {}).get("choices")}
+def _answer_path(control: dict) -> str:
+    """SQL for the control's first answer in an annotation's result (the type's own crowd_path, a constant)."""
+    own = control_type_for_result(control["type"])
+    return (f"jsonb_path_query_first(result, '$[*] ? (@.type == \"{own.result_type}\" && @.from_name == $name)."
+            f"{own.crowd_path}', jsonb_build_object('name', %s::text)) #>> '{{}}'")
 
 
-def gold_choices(project: Project) -> dict[str, dict[int, str]]:
+def first_choices(result: list, crowd: dict[str, dict]) -> dict[str, str]:
+    """{control: its first answer} of one result, for the crowd controls."""
+    answers: dict[str, str] = {}
+    for item in result or []:
+        control = crowd.get(item.get("from_name"))
+        if control is None or item.get("type") != control["type"] or item["from_name"] in answers:
+            continue
+        answer = control_type_for_result(control["type"]).crowd_answer(item)
+        if isinstance(answer, str):
+            answers[item["from_name"]] = answer
+    return answers
+
+
+def gold_choices(project: Project, crowd: dict[str, dict]) -> dict[str, dict[int, str]]:
     gold: dict[str, dict[int, str]] = defaultdict(dict)
     for task_id, result in Task.objects.filter(project=project, is_gold=True).exclude(gold_result=None).values_list("id", "gold_result"):
-        for name, choice in first_choices(result).items():
+        for name, choice in first_choices(result, crowd).items():
             gold[name][task_id] = choice
     return gold
 
@@ -202,6 +223,11 @@ class Tally:
     agreements: list = field(default_factory=list)
     per_label: list = field(default_factory=list)
     annotation_rows: list = field(default_factory=list)
+    per_control: dict = field(default_factory=dict)  # {control name: its type's AgreementTally}
+
+
+def agreement_tallies(controls: list[dict]) -> dict:
+    return {c["name"]: own.agreement_tally(c) for c in controls if (own := control_type_for_result(c["type"]))}
 
 
 def merge_chunk(project: Project, config, controls: list[dict], chunk, decisions: dict, tally: Tally) -> None:
@@ -210,8 +236,8 @@ def merge_chunk(project: Project, config, controls: list[dict], chunk, decisions
         tally.tasks += 1
         if annotations == []:
             continue
-        merged = merge_task(project, config, controls, task, annotations or [], decisions)
-        changed.append((task.pk, merged.result, merged.agreement, merged.confidence, merged.method))
+        merged = merge_task(project, config, controls, task, annotations, decisions, tally.per_control)
+        changed.append((task.pk, merged.result, merged.agreement, merged.confidence, merged.method, control_figures(merged)))
         tally.agreements.append(merged.agreement)
         tally.per_label.extend(merged.details["per_label"])
         decision = routing_decision(task, project, merged.agreement)
@@ -227,33 +253,43 @@ def merge_chunk(project: Project, config, controls: list[dict], chunk, decisions
     tally.asked_for_more += len(more)
 
 
-def merge_task(project: Project, config, controls: list[dict], task: Task, annotations: list[dict], decisions: dict) -> TaskConsensus:
-    """Single-choice controls take the project-wide decision; the others (boxes, spans, multiple choice, text)
-    are merged by the engine here, task by task."""
-    items, agreements, confidences, per_label = [], [], [], []
+def merge_task(project: Project, config, controls: list[dict], task: Task, annotations: list[dict] | None,
+               decisions: dict, tallies: dict) -> TaskConsensus:
+    """Crowd controls (single choice, pairwise) take the project-wide decision; the others (boxes, spans,
+    multiple choice, text, rankings, ratings) are merged by the engine here, task by task. `annotations` is None
+    when every control is decided project-wide; each control's tally is told about its merge."""
+    items, agreements, confidences, per_label, per_control = [], [], [], [], {}
     seed = stable_seed(task.pk)
     text = task_text(config, task.data) if len(decisions) < len(controls) else None
     for control in controls:
+        own = None if annotations is None else [
+            (a["completed_by_id"], [i for i in a["result"] or [] if i.get("from_name") == control["name"]]) for a in annotations]
         if control["name"] in decisions:
-            value, confidence, agreement = decisions[control["name"]].for_task(task.pk)
-            if value is not None:
-                items.append(result_item(control, "choices", {"choices": [value]}, seed=seed, index=0))
+            outcome = decided_outcome(control, decisions[control["name"]], task.pk, seed)
         else:
-            own = [(a["completed_by_id"], [i for i in a["result"] or [] if i.get("from_name") == control["name"]]) for a in annotations]
             outcome = merge_control(control, own, merge_by_type, task_key=task.pk, text=text,
                                     iou_threshold=project.iou_threshold, box_fusion=project.box_fusion)
             if outcome is None:  # a control type without a consensus (a free-form field, say)
                 continue
-            items.extend(outcome.result)
-            confidence, agreement = outcome.confidence, outcome.agreement
             per_label.append(outcome.details.get("per_label", {}))
-        if agreement is not None:
-            agreements.append(agreement)
-        if confidence is not None:
-            confidences.append(confidence)
+        if control["name"] in tallies:
+            tallies[control["name"]].add(task.pk, own, outcome)
+        per_control[control["name"]] = outcome
+        items.extend(outcome.result)
+        if outcome.agreement is not None:
+            agreements.append(outcome.agreement)
+        if outcome.confidence is not None:
+            confidences.append(outcome.confidence)
     method = next(iter(decisions.values())).method_name if decisions else "majority"
     return TaskConsensus(items, sum(agreements) / len(agreements) if agreements else None,
-                         min(confidences) if confidences else None, method, {"per_label": per_label})
+                         min(confidences) if confidences else None, method, {"per_label": per_label, "controls": per_control})
+
+
+def decided_outcome(control: dict, decision: "ChoiceDecisions", task_id: int, seed: int) -> TaskConsensus:
+    value, confidence, agreement = decision.for_task(task_id)
+    own = control_type_for_result(control["type"])
+    result = [] if value is None else [own.crowd_item(control, value, seed=seed)]
+    return TaskConsensus(result, agreement, confidence, decision.method_name)
 
 
 def score_rows(controls: list[dict], task: Task, annotations: list[dict], consensus: list) -> list[AnnotationRow]:
@@ -278,9 +314,10 @@ def result_agreement(controls: list[dict], result: list, other: list) -> float |
     """Mean over controls of one result's agreement with another (1.0 = the same answer). Single choices compare
     directly; the engine scores the rest on their own scale (box F1, span F1)."""
     scores = []
-    mine, theirs = first_choices(result), first_choices(other)
+    crowd = crowd_controls(controls)
+    mine, theirs = first_choices(result, crowd), first_choices(other, crowd)
     for control in controls:
-        if control["type"] == "choices" and not control["multiple"]:
+        if control["name"] in crowd:
             if control["name"] in mine and control["name"] in theirs:
                 scores.append(float(mine[control["name"]] == theirs[control["name"]]))
             continue
@@ -293,13 +330,13 @@ def result_agreement(controls: list[dict], result: list, other: list) -> float |
     return sum(scores) / len(scores) if scores else None
 
 
-def save_scores(project: Project, fits: dict, decisions: dict | None, tally: Tally, method: str) -> None:
+def save_scores(project: Project, controls: list[dict], fits: dict, decisions: dict | None, tally: Tally, method: str) -> None:
     """Rewrite the project's annotator scores. With `decisions` (every control a single choice) the agreement
     with consensus and gold accuracy come from the label arrays at once; otherwise from the scored rows."""
     gold = {row.task_id: True for row in tally.annotation_rows if row.answer is not None}
     # A row's answer is whether it matched its gold task's known answer, so equality with True is gold accuracy.
     qualities = annotator_quality(tally.annotation_rows, gold=gold, reliability=mean_reliability(fits))
-    hits = choice_hits(fits, decisions, gold_choices(project)) if decisions else {}
+    hits = choice_hits(fits, decisions, gold_choices(project, crowd_controls(controls))) if decisions else {}
     confusion = defaultdict(dict)
     if method == "dawid_skene":
         for name, (fit, _) in fits.items():
@@ -346,9 +383,13 @@ def choice_hits(fits: dict, decisions: dict, gold: dict) -> dict:
     return {author: (int(t[0]), float(t[1]), int(t[2]), float(t[3])) for author, t in totals.items()}
 
 
-def summarise(project: Project, fits: dict, tally: Tally, method: str) -> dict:
+def summarise(project: Project, controls: list[dict], fits: dict, tally: Tally, method: str) -> dict:
+    """The agreement endpoint's answer. `overall` and `per_label` read the first single-choice control's labels
+    (the first pairwise's when there is none); `controls` says per control what its type measures."""
     overall = summarize_agreement(tally.agreements, tally.per_label)
-    first_choices_summary = next((choices_agreement_summary(labels) for _, labels in fits.values()), None)
+    types = {c["name"]: c["type"] for c in controls}
+    first = sorted(fits.items(), key=lambda pair: types.get(pair[0]) != "choices")
+    first_choices_summary = next((choices_agreement_summary(labels) for _, (_, labels) in first), None)
     return {
         "computed_at": timezone.now().isoformat(), "method": method, "tasks": overall.task_count,
         "class_prior": (project.quality_summary or {}).get("class_prior", {}),
@@ -359,4 +400,5 @@ def summarise(project: Project, fits: dict, tally: Tally, method: str) -> dict:
         },
         "per_label": first_choices_summary.per_label if first_choices_summary else overall.per_label,
         "histogram": overall.histogram,
+        "controls": {name: own.summary() for name, own in tally.per_control.items()},
     }

@@ -1,5 +1,7 @@
 """Turn result items into what the reviewer's page draws: each control's answers, and each object with the
 regions pointing at it (highlighted text, boxes). Each control and object type says how it shows itself."""
+from django.templatetags.static import static
+
 from projects.control_types import ReviewPiece, control_type_for_result, object_type
 from projects.label_config import ObjectTag
 
@@ -27,3 +29,9 @@ def review_pieces(result: list) -> list[ReviewPiece]:
         if known is not None:
             pieces.extend(known.review_pieces(item))
     return pieces
+
+
+def review_assets(objects: dict[str, ObjectTag]) -> dict[str, list[str]]:
+    """The static files the objects' displays need ({"css": urls, "js": urls}), each once, in config order."""
+    paths = dict.fromkeys(path for obj in objects.values() for path in object_type(obj.tag).review_assets(obj))
+    return {kind: [static(path) for path in paths if path.endswith(f".{kind}")] for kind in ("css", "js")}

@@ -15,7 +15,7 @@ from projects.label_config import ResultError
 from projects.services import project_config
 
 from . import review, selectors
-from .review_page import describe
+from .review_page import describe, review_assets
 
 
 def _reviewable_project(user, project_id: int):
@@ -42,7 +42,7 @@ def review_page(request, project_id: int):
     consensus = describe(task.consensus_result, task.data, objects) if task.consensus_result is not None else None
     context = {
         "project": project, "task": task, "columns": columns, "consensus": consensus,
-        "consensus_json": json.dumps(task.consensus_result or [], indent=1),
+        "consensus_json": json.dumps(task.consensus_result or [], indent=1), "assets": review_assets(objects),
     }
     return render(request, "quality/review.html", context)
 

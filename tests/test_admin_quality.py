@@ -40,3 +40,20 @@ def test_a_manager_cannot_open_another_managers_quality_page(admin_client, other
     response = admin_client.get(f"/admin/projects/project/{other_managers_project.pk}/quality/", follow=True)
 
     assert "No such project among those you manage" in page_text(response)
+
+
+def test_the_quality_page_says_a_pairwise_controls_ties_and_position_bias_in_words(admin_client, text_project, annotator):
+    from controls.pairwise import PairwiseTally, shows_swapped
+    from quality.engine import TaskConsensus
+
+    tally = PairwiseTally({"name": "pw", "type": "pairwise"})
+    for task_id in range(1, 11):  # always the response shown on the left, and one tie
+        selected = "tie" if task_id == 10 else ("right" if shows_swapped(task_id, annotator.pk) else "left")
+        tally.add(task_id, [(annotator.pk, [{"value": {"selected": selected}}])], TaskConsensus([], None, 1.0, "majority"))
+    Project.objects.filter(pk=text_project.pk).update(quality_summary={**SUMMARY, "controls": {"pw": tally.summary()}})
+
+    text = page_text(admin_client.get(f"/admin/projects/project/{text_project.pk}/quality/"))
+
+    assert "<Pairwise>" in text and "position bias" in text
+    assert "chose the response shown on the left in 100% of 9 left-or-right judgments (95% interval 70%–100%)" in text
+    assert "tie 1 (ties 10%)" in text

@@ -47,7 +47,7 @@ def test_by_default_each_task_has_its_final_result(manager, text_project, merged
     assert [(task["id"], origins(task["annotations"])) for task in tasks] == [(first.pk, ["consensus"]), (second.pk, ["review"])]
     assert tasks[0]["annotations"][0]["result"] == POSITIVE and tasks[1]["annotations"][0]["result"] == NEGATIVE
     assert tasks[1]["annotations"][0]["completed_by"] == manager.pk
-    assert tasks[0]["consensus"] == {"result": POSITIVE, "agreement": 1.0, "method": "majority"}
+    assert tasks[0]["consensus"] == {"result": POSITIVE, "agreement": 1.0, "confidence": None, "method": "majority", "controls": {}}
 
 
 def test_annotations_all_consensus_and_reviewed(manager, text_project, merged):

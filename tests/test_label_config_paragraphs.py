@@ -153,13 +153,14 @@ def test_results_naming_the_dialogue_are_checked_like_any_other():
 
 # --- what the review and labeling pages are given --------------------------------------------------------------
 
-def test_the_review_page_shows_the_messages_speaker_by_speaker():
+def test_the_review_page_shows_the_messages_as_bubbles_speaker_by_speaker():
     config = parse_label_config(DIALOGUE_CONFIG)
     shown = describe([HELPFUL], TASK, config.objects)
     assert shown["answers"] == {"helpful": ["Yes"]}
     chat = next(display for display in shown["objects"] if display["name"] == "chat")
-    assert chat["kind"] == "text"
-    assert [segment.text for segment in chat["segments"]] == ["system: Be brief.\n\nuser: What is **2+2**?\n\nassistant: It is `4`."]
+    assert chat["kind"] == "dialogue" and chat["layout"] == "dialogue"
+    assert chat["messages"] == [{"speaker": "system", "text": "Be brief."}, {"speaker": "user", "text": "What is **2+2**?"},
+                                {"speaker": "assistant", "text": "It is `4`."}]
 
 
 def test_the_labeling_page_gets_the_keys_and_loads_the_markdown_libraries_once():

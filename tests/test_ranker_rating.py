@@ -6,7 +6,7 @@ from exports.engine.results import control_value
 from frontend.labeling import page_config
 from projects import services
 from projects.label_config import parse_label_config
-from projects.models import Role, Task
+from projects.models import Role
 from quality.consensus import update_task_consensus
 from quality.review_page import describe
 from tests.api_helpers import import_tasks
@@ -188,7 +188,11 @@ def test_review_and_table_show_rankings_and_ratings():
     shown = describe([ranking("r2", "r1", "r3"), rating(4, "r1")], data, config.objects)
     assert shown["answers"]["rank"] == ["1. r2", "2. r1", "3. r3"]
     assert shown["answers"]["score"] == ["r1: 4 ★"]
-    assert "[r3] model-z\nIt is Paris, the capital." in "".join(s["text"] for s in shown["objects"][0]["segments"])
+    cards = shown["objects"][0]["cards"]
+    assert shown["objects"][0]["kind"] == "cards"
+    assert [(card["id"], card["title"], card["rank"], card["ratings"]) for card in cards] == [
+        ("r1", "model-x", 2, ["4 ★"]), ("r2", "model-y", 1, []), ("r3", "model-z", 3, [])]
+    assert cards[2]["body"] == "It is Paris, the capital."
     annotation = {"result": [ranking("r2", "r1", "r3"), rating(4, "r1"), rating(6, "r2")]}
     assert control_value(annotation, config.controls["rank"]) == ["r2", "r1", "r3"]
     assert control_value(annotation, config.controls["score"]) == {"r1": 4, "r2": 6}

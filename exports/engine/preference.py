@@ -3,7 +3,8 @@
 Standard form (three strings) when the prompt is a <Text>; TRL's conversational form when it is a <Paragraphs>:
 the dialogue's messages as `prompt`, each response as one assistant message in `chosen` / `rejected`. A line
 also carries `task_id`, `control`, `margin` (how far apart the pair is: 1 for a pairwise choice, places apart in
-a ranking, rating points apart), `agreement` (the task's), `chosen_model`, `rejected_model`, and the annotation it
+a ranking, rating points apart), `agreement` (the task consensus's on the control the pair comes from: a
+pairwise vote's share, a ranking's Kendall's W, the rating controls' alpha), `chosen_model`, `rejected_model`, and the annotation it
 came from (`origin`, `annotator`). Pairs: a <Pairwise> answer gives one and a tie none; a ranking every pair it
 implies, or only its best against its worst (`ranking_pairs=best_worst`); ratings give pairs only when the config
 has no <Pairwise> or <Ranker> (otherwise they are scores, for RATINGS_CSV): the responses one rating dimension
@@ -17,14 +18,15 @@ from projects.label_config import ControlTag
 from .context import ExportContext
 from .genai import BEST_WORST, PAIRWISE, RANKER, RATING, GenAIConfig, Response
 from .json_tasks import dumps
-from .results import items_of
+from .results import controls_agreement, items_of
 
 
 class Preference(NamedTuple):
     chosen: Response
     rejected: Response
     margin: float
-    control: str
+    control: str  # the control, or the rating dimension, it comes from
+    sources: tuple[str, ...] = ()  # the controls behind it when not `control` alone (a dimension's ratings)
 
 
 def write_preference_jsonl(tasks: Iterable[dict], context: ExportContext) -> Iterator[bytes]:
@@ -47,7 +49,7 @@ def preference_row(task: dict, annotation: dict, prompt, preference: Preference)
         "chosen": _as_answer(preference.chosen.text, dialogue),
         "rejected": _as_answer(preference.rejected.text, dialogue),
         "task_id": task["id"], "control": preference.control, "margin": float(preference.margin),
-        "agreement": task.get("agreement"),
+        "agreement": controls_agreement(task, preference.sources or (preference.control,)),
         "chosen_model": preference.chosen.model, "rejected_model": preference.rejected.model,
         "origin": annotation.get("origin"), "annotator": annotation.get("completed_by"),
     }
@@ -111,8 +113,11 @@ def rankings(genai: GenAIConfig, control: ControlTag, data: dict, annotation: di
 
 
 def rating_preferences(genai: GenAIConfig, data: dict, annotation: dict, mode: str) -> list[Preference]:
+    sources = defaultdict(list)
+    for control in genai.of_type(RATING):
+        sources[rating_dimension(control)].append(control.name)
     return [
-        Preference(*pair, dimension)
+        Preference(*pair, dimension, tuple(sources[dimension]))
         for dimension, scored in rating_dimensions(genai, data, annotation).items()
         for pair in implied_pairs(scored, mode)
     ]

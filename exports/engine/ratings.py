@@ -2,7 +2,7 @@
 
 Columns: `task_id`, `control`, `object`, `response` (the object's name, or the <List> item's id), `model`,
 `rating`, `max_rating`, `origin` (annotation, consensus or review), `annotator` (a user id; empty for a
-consensus or review result) and the task's `agreement`. Spreadsheet-safe like CSV (`csv_safe`).
+consensus or review result) and the `agreement` of the task's consensus on that control. Spreadsheet-safe like CSV (`csv_safe`).
 """
 import csv
 import io
@@ -10,6 +10,7 @@ from typing import Iterable, Iterator
 
 from .context import ExportContext
 from .genai import RATING, GenAIConfig, Rated
+from .results import controls_agreement
 from .tables import csv_cell
 
 COLUMNS = ("task_id", "control", "object", "response", "model", "rating", "max_rating", "origin", "annotator", "agreement")
@@ -37,5 +38,6 @@ def rating_row(task: dict, annotation: dict, rated: Rated) -> tuple:
     response, control = rated.response, rated.control
     return (
         task["id"], control.name, response.object, response.id, response.model, rated.rating,
-        control.options.get("max_rating"), annotation.get("origin"), annotation.get("completed_by"), task.get("agreement"),
+        control.options.get("max_rating"), annotation.get("origin"), annotation.get("completed_by"),
+        controls_agreement(task, [control.name]),
     )

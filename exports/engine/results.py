@@ -8,6 +8,17 @@ from projects.control_types import control_type
 from projects.label_config import ControlTag
 
 
+def controls_agreement(task: dict, names) -> float | None:
+    """The agreement of the task's consensus on these controls (the mean of theirs, each on its own scale: a
+    ranking's Kendall's W, a rating's alpha), for an export line derived from them alone; the task's agreement
+    when the consensus has no per-control figures (merged before they were kept)."""
+    figures = (task.get("consensus") or {}).get("controls") or {}
+    if not all(name in figures for name in names):
+        return task.get("agreement")
+    known = [figures[name]["agreement"] for name in names if figures[name].get("agreement") is not None]
+    return sum(known) / len(known) if known else None
+
+
 class Box(NamedTuple):
     """One labeled box: its edges in percent of the image from the top-left corner, clipped to the image.
 

@@ -19,7 +19,7 @@ from .context import ExportContext
 from .json_tasks import dumps
 from .results import control_value
 
-BOOKKEEPING_COLUMNS = ("origin", "annotation_ids", "annotators", "agreement")
+BOOKKEEPING_COLUMNS = ("origin", "annotation_ids", "annotators", "agreement", "confidence")
 # What a spreadsheet takes as the start of a formula (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -35,6 +35,7 @@ def task_row(task: dict, context: ExportContext) -> dict:
     row["annotation_ids"] = [annotation["id"] for annotation in annotations]
     row["annotators"] = [annotation["completed_by"] for annotation in annotations]
     row["agreement"] = task.get("agreement")
+    row["confidence"] = task.get("confidence")
     return row
 
 

@@ -179,6 +179,9 @@ class ConsensusSerializer(serializers.Serializer):
     agreement = serializers.FloatField(allow_null=True, help_text="0-1; null with fewer than two annotators.")
     method = serializers.CharField(source="consensus_method")
     confidence = serializers.FloatField(source="consensus_confidence", allow_null=True)
+    controls = serializers.JSONField(source="consensus_controls", allow_null=True, help_text=(
+        "Per control: {agreement, confidence, method} on the control's own scale (Kendall's W for a ranking, "
+        "Krippendorff's alpha for ratings); null for a consensus computed before these were kept."))
     computed_at = serializers.DateTimeField(source="consensus_at")
 
 

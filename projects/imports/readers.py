@@ -16,7 +16,8 @@ import ijson
 
 from .images import IMAGE_EXTENSIONS, extension_of, read_image, read_zip
 from .types import ImageUpload, ImportError_, ImportLimits, ParsedTask  # noqa: F401 (the readers' API)
-from ..label_config import LabelConfig, ResultError, validate_result, validate_task_data
+from ..control_types import object_type
+from ..label_config import LabelConfig, ObjectTag, ResultError, validate_result, validate_task_data
 
 TABULAR_EXTENSIONS = {".csv": ",", ".tsv": "\t"}
 TASK_FILE_EXTENSIONS = {".json", ".jsonl", ".txt", *TABULAR_EXTENSIONS}
@@ -59,7 +60,7 @@ def read_tasks(name: str, stream: BinaryIO, config: LabelConfig, limits: ImportL
     elif extension == ".jsonl":
         raw_items = _read_jsonl(name, stream)
     elif extension in TABULAR_EXTENSIONS:
-        raw_items = _read_tabular(name, stream, TABULAR_EXTENSIONS[extension])
+        raw_items = _read_tabular(name, stream, TABULAR_EXTENSIONS[extension], _json_cells(config))
     elif extension == ".txt":
         raw_items = _read_text_lines(name, stream, config)
     elif extension == ".zip":
@@ -355,7 +356,13 @@ def _text_lines(name: str, stream: BinaryIO) -> io.TextIOWrapper:
     return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
 
 
-def _read_tabular(name: str, stream: BinaryIO, delimiter: str) -> Iterator[tuple[str, object]]:
+def _json_cells(config: LabelConfig) -> dict[str, ObjectTag]:
+    """The data fields whose CSV/TSV cells hold JSON (a <Paragraphs> dialogue, a <List>), with their object."""
+    return {obj.data_field: obj for obj in config.objects.values() if object_type(obj.tag).cell_example(obj) is not None}
+
+
+def _read_tabular(name: str, stream: BinaryIO, delimiter: str,
+                  json_cells: dict[str, ObjectTag]) -> Iterator[tuple[str, object]]:
     text = _text_lines(name, stream)
     try:
         reader = csv.reader(text, delimiter=delimiter)
@@ -370,13 +377,28 @@ def _read_tabular(name: str, stream: BinaryIO, delimiter: str) -> Iterator[tuple
                 raise ImportError_(
                     f"{name}: line {reader.line_num} has {len(row)} fields but the header has {len(header)}"
                 )
-            yield f"line {reader.line_num}", _tabular_task(dict(zip(header, row)), f"{name}: line {reader.line_num}")
+            where = f"{name}: line {reader.line_num}"
+            yield f"line {reader.line_num}", _tabular_task(_parsed_cells(dict(zip(header, row)), json_cells, where), where)
     except UnicodeDecodeError:
         raise ImportError_(f"{name}: not UTF-8 text") from None
     except csv.Error as exc:
         raise ImportError_(f"{name}: malformed CSV: {exc}") from None
     finally:
         text.detach()
+
+
+def _parsed_cells(row: dict, json_cells: dict[str, ObjectTag], where: str) -> dict:
+    """The row with its JSON cells parsed; the data's own check (validate_data) then refuses a wrong shape."""
+    for column, obj in json_cells.items():
+        if column not in row:
+            continue
+        try:
+            row[column] = _strict_json_loads(row[column])
+        except (ValueError, RecursionError) as exc:
+            reason = "is empty" if not row[column].strip() else f"is not JSON ({_describe_json_error(exc)})"
+            raise ImportError_(f'{where}, column "{column}": the cell {reason}; <{obj.tag} name="{obj.name}"> takes '
+                               f"a JSON list in it, like {object_type(obj.tag).cell_example(obj)}") from None
+    return row
 
 
 def _tabular_task(row: dict, where: str) -> dict:

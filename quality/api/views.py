@@ -19,8 +19,10 @@ from .serializers import (AnnotatorScoreSerializer, JudgeReportSerializer, Leade
 class AgreementView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT, description=(
         "Project agreement from the last recompute: `overall` (Krippendorff's alpha, Fleiss' kappa when every task "
-        "has the same number of annotators, mean per-task agreement), `per_label`, and `histogram` of per-task "
-        "agreement in ten bins over 0-1."
+        "has the same number of annotators, mean per-task agreement), `per_label`, `histogram` of per-task "
+        "agreement in ten bins over 0-1, and `controls`: per control its type's figures (mean per-task agreement "
+        "and confidence; a Pairwise's answer counts, tie share and position bias; a Ranker's Kendall's W; a "
+        "Rating's Krippendorff's alpha over the project)."
     ))
     def get(self, request, pk: int):
         project = access.get_project_for(request.user, pk, roles=REVIEW)

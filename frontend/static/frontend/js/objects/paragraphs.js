@@ -4,12 +4,8 @@
 import { el, kbd } from "../dom.js";
 import { renderMarkdown } from "../markdown.js";
 import { registerObject } from "../registry.js";
+import { speakerSide } from "../speakers.js";
 
-// Speaker names as chat data sets spell them -> how the bubble is styled; any other name is "other".
-const SIDES = {
-  user: "user", human: "user", assistant: "assistant", model: "assistant", bot: "assistant", gpt: "assistant",
-  system: "system", developer: "system", tool: "tool", function: "tool", ipython: "tool",
-};
 const SCROLL_SHARE = 0.8; // of the pane's height per key press: the last lines stay on screen for context
 
 export class ParagraphsView {
@@ -56,7 +52,7 @@ export class ParagraphsView {
   #bubble(message) {
     const { name_key: nameKey = "author", text_key: textKey = "text" } = this.object.options || {};
     const speaker = String(message?.[nameKey] ?? "");
-    const side = SIDES[speaker.toLowerCase()] || "other";
+    const side = speakerSide(speaker);
     return el("article", { class: `message message-${side}`, "data-speaker": speaker },
       el("header", { class: "message-speaker" }, speaker || "(unnamed)"),
       el("div", { class: "message-body markdown" }, renderMarkdown(String(message?.[textKey] ?? ""))));
