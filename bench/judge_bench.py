@@ -8,7 +8,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from _setup import bench_manager, setup_django

@@ -10,7 +10,7 @@ from exports.engine.results import control_value
 from frontend.labeling import page_config
 from projects import services
 from projects.label_config import parse_label_config
-from projects.models import Role, Task
+from projects.models import Role
 from quality.consensus import update_task_consensus
 from quality.engine.pairwise import aggregate_pairwise
 from quality.engine.ties import stable_seed
