@@ -79,7 +79,8 @@ class LeaderboardView(APIView):
         project = _leaderboard_project(request.user, pk)
         params = _leaderboard_params(request.data)
         job = leaderboard_jobs.start_leaderboard_job(project=project, user=request.user, **params)
-        return Response(JobSerializer(job).data, status=job_start_status(job), headers={"Location": f"/api/jobs/{job.pk}/"})
+        answer = job_start_status(job)  # first: it reads the job again, failed if the broker refused it
+        return Response(JobSerializer(job).data, status=answer, headers={"Location": f"/api/jobs/{job.pk}/"})
 
 
 def _leaderboard_project(user, pk: int):
