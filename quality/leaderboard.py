@@ -29,13 +29,13 @@ from projects.label_config import LabelConfig, model_data_keys
 from projects.models import Annotation, Project, Task
 from projects.services import project_config
 
+from . import leaderboard_sql
 from .engine.leaderboard import compute_leaderboard, rating_summaries
+from .leaderboard_sql import ANNOTATIONS, CONSENSUS, ITEM_MODEL_KEYS
 
-CONSENSUS, ANNOTATIONS = "consensus", "annotations"  # per task its final result, or every annotation
-SOURCES = (CONSENSUS, ANNOTATIONS)
+SOURCES = (CONSENSUS, ANNOTATIONS)  # per task its final result, or every annotation
 CHUNK_SIZE = 2000
 OUTCOME_OF_SELECTED = {"left": 1.0, "right": 0.0, "tie": 0.5}
-ITEM_MODEL_KEYS = ("model", "title")
 
 
 @dataclass(frozen=True)
@@ -128,9 +128,9 @@ def read_judgments(project: Project, *, source: str = CONSENSUS, progress: Calla
     if not judged.controls:
         return judgments
     if connection.vendor == "postgresql":
-        from . import leaderboard_sql  # it builds on this module's rules
-
-        groups = leaderboard_sql.grouped_judgments(project, judged, source)
+        groups = leaderboard_sql.grouped_judgments(project, judged.controls, judged.model_data_keys,
+                                                   sorted(set(judged.item_lists.values())),
+                                                   every_annotation=source == ANNOTATIONS)
     else:
         groups = _task_judgments(project, judged, source)
     for task_data, results, times in groups:

@@ -15,9 +15,11 @@ from collections.abc import Iterator
 import orjson
 from django.db import connection, transaction
 
+from projects.control_types import ControlTag
 from projects.models import Annotation, Project, Task
 
-from .leaderboard import ANNOTATIONS, ITEM_MODEL_KEYS, JudgedControls
+ITEM_MODEL_KEYS = ("model", "title")  # a list item's keys that may name its model, in order
+CONSENSUS, ANNOTATIONS = "consensus", "annotations"
 
 FETCH_SIZE = 2000
 # The planner prices decompressing and picking a task at next to nothing, so it keeps the scan in one process, which
@@ -36,12 +38,14 @@ LIST_ITEMS = """(SELECT jsonb_agg(CASE WHEN jsonb_typeof(item) = 'object' THEN
                       WITH ORDINALITY AS items(item, position))"""
 
 
-def grouped_judgments(project: Project, judged: JudgedControls, source: str) -> Iterator[tuple[dict, list, int]]:
+def grouped_judgments(project: Project, controls: list[ControlTag], names: list[str], lists: list[str], *,
+                      every_annotation: bool) -> Iterator[tuple[dict, list, int]]:
     """(task data that names the models, the results as values per judged control, how many tasks) per distinct
-    judgment of the project's tasks, as quality.leaderboard.read_judgments reads them."""
-    names = judged.model_data_keys
-    lists = sorted(set(judged.item_lists.values()))
-    sql, params = _grouped_sql(project, judged, source, names, lists)
+    judgment of the project's tasks, as quality.leaderboard.read_judgments reads them: `controls` are the judged
+    controls, `names` the data keys that may name a model, `lists` the data fields of list objects; each task's
+    final result, or with `every_annotation` each of its submitted annotations."""
+    source = ANNOTATIONS if every_annotation else CONSENSUS
+    sql, params = _grouped_sql(project, controls, source, names, lists)
     # Streamed in chunks by psycopg rather than through a server-side cursor: PostgreSQL plans a cursor for its
     # first rows and never in parallel, which made this read four times slower.
     with transaction.atomic(), connection.cursor() as cursor:
@@ -51,12 +55,12 @@ def grouped_judgments(project: Project, judged: JudgedControls, source: str) -> 
             yield _task_data(names, lists, values), _results(values[-1], source), times
 
 
-def _grouped_sql(project: Project, judged: JudgedControls, source: str, names: list[str],
+def _grouped_sql(project: Project, controls: list[ControlTag], source: str, names: list[str],
                  lists: list[str]) -> tuple[str, list]:
     keys = DataKeys(sorted({*names, *lists}))
     columns = [keys.text(name) for name in names] + [LIST_ITEMS.format(items=keys.json(key)) for key in lists]
     params: list = [*keys.params(names), *[value for key in lists for value in [[*ITEM_MODEL_KEYS, "id"], *keys.params([key] * 2)]]]
-    picks, pick_params = _value_picks(judged, "{result}")
+    picks, pick_params = _value_picks(controls, "{result}")
     if source == ANNOTATIONS:
         columns.append("annotation.results")
         joined = f"""CROSS JOIN LATERAL (
@@ -106,10 +110,10 @@ def _quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _value_picks(judged: JudgedControls, result: str) -> tuple[str, list]:
-    """One jsonpath pick per judged control, in `judged.controls` order, over the SQL expression `result`."""
+def _value_picks(controls: list[ControlTag], result: str) -> tuple[str, list]:
+    """One jsonpath pick per judged control, in order, over the SQL expression `result`."""
     picks, params = [], []
-    for control in judged.controls:
+    for control in controls:
         if not control.result_type.isalpha():  # it is spliced into the path's regex
             raise ValueError(f"unexpected result type {control.result_type!r}")
         picks.append(f"jsonb_path_query_array({result}, %s::jsonpath, jsonb_build_object('name', %s::text), true)")

@@ -4,7 +4,7 @@ with when it was computed."""
 import pytest
 
 from projects.admin_access import grant_manager_admin
-from tests.test_leaderboard_api import arena, judges  # noqa: F401 (fixtures)
+from tests.test_leaderboard_api import arena, judges  # noqa: F401, F811 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")  # jobs report through the `jobs` alias
 
