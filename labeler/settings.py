@@ -157,6 +157,9 @@ for _prefix in LABELER_ALLOWED_IMAGE_URL_PREFIXES:
         raise ImproperlyConfigured(f"LABELER_ALLOWED_IMAGE_URL_PREFIXES: {_prefix!r} must be an http(s) URL with a host")
 # Exports selecting more tasks than this are not streamed in the request (413): they are made as a snapshot job.
 LABELER_EXPORT_SYNC_MAX_TASKS = env_int("LABELER_EXPORT_SYNC_MAX_TASKS", 100_000)
+# A leaderboard of a project with more judged tasks than this (finished tasks, or annotations with
+# source=annotations) is not computed in the request: GET answers the newest snapshot a job made (POST).
+LABELER_LEADERBOARD_INLINE_MAX = env_int("LABELER_LEADERBOARD_INLINE_MAX", 50_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LABELER_MAX_BODY_BYTES
 
 # Pre-labeling: tasks per Celery task, and how an external ML backend is retried.

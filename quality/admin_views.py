@@ -1,13 +1,17 @@
 """The project managers' pages in the admin: quality (agreement figures, a histogram, the annotator table) and the
 model leaderboard (table, interval chart, win-rate heat table)."""
+from urllib.parse import urlencode
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from projects.control_types import control_type_for_result
 from projects.services import project_config
 
-from . import leaderboard, leaderboard_display, recompute, selectors
+from . import leaderboard, leaderboard_display, leaderboard_jobs, recompute, selectors
 
 
 def project_quality(admin_site, request, project):
@@ -53,24 +57,58 @@ class LeaderboardForm(forms.Form):
     )
     bootstrap = forms.IntegerField(label="bootstrap rounds", initial=100, min_value=0, max_value=1000, required=False)
 
+    DEFAULTS = {"source": leaderboard.CONSENSUS, "bootstrap_rounds": 100}
+
     def parameters(self) -> dict:
-        return {"source": self.cleaned_data["source"] or leaderboard.CONSENSUS,
-                "bootstrap_rounds": 100 if self.cleaned_data["bootstrap"] is None else self.cleaned_data["bootstrap"]}
+        return {"source": self.cleaned_data["source"] or self.DEFAULTS["source"],
+                "bootstrap_rounds": self.DEFAULTS["bootstrap_rounds"] if self.cleaned_data["bootstrap"] is None
+                else self.cleaned_data["bootstrap"]}
 
 
 def project_leaderboard(admin_site, request, project):
-    form = LeaderboardForm(request.GET or None)
+    """The board computed for the page, or for a project above LABELER_LEADERBOARD_INLINE_MAX the newest snapshot;
+    the Recompute button (POST) queues the job and comes back here, which follows its progress."""
+    form = LeaderboardForm(request.POST or request.GET or None)
     context = {
         **admin_site.each_context(request),
         "project": project, "form": form, "title": f"Model leaderboard of {project}",
         "judged": bool(leaderboard.judged_controls(project_config(project)).controls),
     }
-    if request.GET and not form.is_valid():
+    if form.is_bound and not form.is_valid():
         return render(request, "admin/quality/project_leaderboard.html", context, status=400)
-    board = leaderboard.project_leaderboard(project, **(form.parameters() if request.GET else {}))
+    parameters = form.parameters() if form.is_bound else LeaderboardForm.DEFAULTS
+    if request.method == "POST":
+        return recompute_leaderboard(request, project, parameters)
+    context |= board_context(project, parameters)
+    return render(request, "admin/quality/project_leaderboard.html", context)
+
+
+def recompute_leaderboard(request, project, parameters: dict):
+    job = leaderboard_jobs.start_leaderboard_job(project=project, user=request.user, source=parameters["source"],
+                                                 bootstrap=parameters["bootstrap_rounds"])
+    if job.status == job.Status.FAILED:
+        messages.error(request, f"The leaderboard job {job.pk} could not start: {job.error}")
+    else:
+        messages.info(request, f"Computing the leaderboard in the background (job {job.pk}).")
+    query = urlencode({"source": parameters["source"], "bootstrap": parameters["bootstrap_rounds"]})
+    return redirect(f"{reverse('admin:projects_project_leaderboard', args=[project.pk])}?{query}")
+
+
+def board_context(project, parameters: dict) -> dict:
+    source = parameters["source"]
+    context = {"inline": leaderboard_jobs.computes_inline(project, source), "inline_max": settings.LABELER_LEADERBOARD_INLINE_MAX,
+               "source": source,
+               "running": leaderboard_jobs.unfinished_job(project, source), "snapshot": None}
+    if context["inline"]:
+        board = leaderboard.project_leaderboard(project, **parameters)
+    else:
+        context["snapshot"] = snapshot = leaderboard_jobs.newest_snapshot(project, source)
+        if snapshot is None:
+            return context | {"board": None}
+        board = snapshot.board
+        context["annotations_changed"] = leaderboard_jobs.annotations_changed_since(snapshot, project)
     controls = leaderboard_display.rating_controls_of(board)
-    context |= {
+    return context | {
         "board": board, "rating_controls": controls, "rows": leaderboard_display.table_rows(board, controls),
         "chart": leaderboard_display.interval_chart(board), "heat": leaderboard_display.heat_table(board),
     }
-    return render(request, "admin/quality/project_leaderboard.html", context)

@@ -6,14 +6,20 @@ model_data_keys): `model_<object name>`, else `<data field>_model`, else Chatbot
 the object's position in a <Pairwise>. A <List>
 names the model of each item in the item's `model`, else its `title`. Judgments whose models are not named, or
 that compare a model with itself, are counted and left out.
+
+On PostgreSQL the database reads and groups the judgments (quality/leaderboard_sql.py): each distinct judgment
+comes once with how many times it was made, so a million tasks cost the Python side a few thousand rows. Elsewhere
+the tasks are read in chunks here. Both hand the same values to the same rules below (`read_values`).
 """
 import itertools
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import orjson
+from django.db import connection
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -23,13 +29,13 @@ from projects.label_config import LabelConfig, model_data_keys
 from projects.models import Annotation, Project, Task
 from projects.services import project_config
 
+from . import leaderboard_sql
 from .engine.leaderboard import compute_leaderboard, rating_summaries
+from .leaderboard_sql import ANNOTATIONS, CONSENSUS, ITEM_MODEL_KEYS
 
-CONSENSUS, ANNOTATIONS = "consensus", "annotations"  # per task its final result, or every annotation
-SOURCES = (CONSENSUS, ANNOTATIONS)
+SOURCES = (CONSENSUS, ANNOTATIONS)  # per task its final result, or every annotation
 CHUNK_SIZE = 2000
 OUTCOME_OF_SELECTED = {"left": 1.0, "right": 0.0, "tie": 0.5}
-ITEM_MODEL_KEYS = ("model", "title")
 
 
 @dataclass(frozen=True)
@@ -53,15 +59,24 @@ class JudgedControls:
 
 @dataclass
 class Judgments:
-    """Battles and ratings as they are read, models numbered in the order they are met."""
+    """Battles and ratings as they are read, each with how many times it was made; models numbered in the order
+    they are met."""
 
     rating_controls: list[str]
     models: dict[str, int] = field(default_factory=dict)
-    battles: list[tuple[int, int, float]] = field(default_factory=list)
-    ratings: list[tuple[int, int, float]] = field(default_factory=list)  # model, rating control, value
+    battles: Counter = field(default_factory=Counter)  # (model_a, model_b, outcome) -> times
+    ratings: Counter = field(default_factory=Counter)  # (model, rating control, value) -> times
     unattributed: int = 0
     same_model: int = 0
     tasks_read: int = 0
+
+    @property
+    def battle_count(self) -> int:
+        return sum(self.battles.values())
+
+    @property
+    def rating_count(self) -> int:
+        return sum(self.ratings.values())
 
     def model(self, name: Any) -> int | None:
         known = self.models.get(name) if isinstance(name, str) else None
@@ -73,21 +88,21 @@ class Judgments:
             return None
         return self.models.setdefault(name, len(self.models))
 
-    def battle(self, first: Any, second: Any, outcome: float) -> None:
+    def battle(self, first: Any, second: Any, outcome: float, times: int = 1) -> None:
         model_a, model_b = self.model(first), self.model(second)
         if model_a is None or model_b is None:
-            self.unattributed += 1
+            self.unattributed += times
         elif model_a == model_b:
-            self.same_model += 1
+            self.same_model += times
         else:
-            self.battles.append((model_a, model_b, outcome))
+            self.battles[model_a, model_b, outcome] += times
 
-    def rate(self, name: Any, control_index: int, rating: float) -> None:
+    def rate(self, name: Any, control_index: int, rating: float, times: int = 1) -> None:
         model = self.model(name)
         if model is None:
-            self.unattributed += 1
+            self.unattributed += times
         else:
-            self.ratings.append((model, control_index, float(rating)))
+            self.ratings[model, control_index, float(rating)] += times
 
 
 def judged_controls(config: LabelConfig) -> JudgedControls:
@@ -103,20 +118,34 @@ def judged_controls(config: LabelConfig) -> JudgedControls:
     return judged
 
 
-def read_judgments(project: Project, *, source: str = CONSENSUS) -> Judgments:
+def read_judgments(project: Project, *, source: str = CONSENSUS, progress: Callable[[int], None] | None = None) -> Judgments:
     """Every battle and rating in the project's results: per task its final result (the reviewer's, else the
-    consensus) or every submitted annotation."""
+    consensus) or every submitted annotation. `progress(tasks read)` is called along the way."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}")
     judged = judged_controls(project_config(project))
     judgments = Judgments(rating_controls=[control.name for control in judged.ratings])
     if not judged.controls:
         return judgments
-    for task_data, results in _task_results(project, judged, source):
-        judgments.tasks_read += 1
-        for result in results:
-            _read_result(judged, task_data, result, judgments)
+    if connection.vendor == "postgresql":
+        groups = leaderboard_sql.grouped_judgments(project, judged.controls, judged.model_data_keys,
+                                                   sorted(set(judged.item_lists.values())),
+                                                   every_annotation=source == ANNOTATIONS)
+    else:
+        groups = _task_judgments(project, judged, source)
+    for task_data, results, times in groups:
+        before, judgments.tasks_read = judgments.tasks_read, judgments.tasks_read + times
+        for values in results:
+            read_values(judged, task_data, values, judgments, times)
+        if progress and before // CHUNK_SIZE != judgments.tasks_read // CHUNK_SIZE:
+            progress(judgments.tasks_read)
     return judgments
+
+
+def _task_judgments(project: Project, judged: JudgedControls, source: str) -> Iterator[tuple[dict, list, int]]:
+    """Per task: its model-naming data, each of its results as the values per judged control, and 1."""
+    for task_data, results in _task_results(project, judged, source):
+        yield task_data, [values_per_control(judged, result) for result in results], 1
 
 
 def _task_results(project: Project, judged: JudgedControls, source: str) -> Iterator[tuple[dict, list[list]]]:
@@ -167,56 +196,58 @@ def _parsed(text: str) -> Any:
         return text
 
 
-def _read_result(judged: JudgedControls, task_data: dict, result: Any, judgments: Judgments) -> None:
-    if not isinstance(result, list):
-        return
-    items = [item for item in result if isinstance(item, dict)]
-    for control in judged.pairwise:
-        for value in _values_of(control, items):
-            _read_pairwise(judged, control, task_data, value, judgments)
-    for control in judged.rankers:
-        for value in _values_of(control, items):
-            _read_ranking(judged, control, task_data, value, judgments)
-    for index, control in enumerate(judged.ratings):
-        for value in _values_of(control, items):
-            _read_rating(judged, control, index, task_data, value, judgments)
+def values_per_control(judged: JudgedControls, result: Any) -> list[list[dict]]:
+    """A result's item values for each judged control, in `judged.controls` order: the items whose `from_name` is
+    the control's and whose type is its result type (any case). What leaderboard_sql picks in the database."""
+    items = [item for item in result if isinstance(item, dict)] if isinstance(result, list) else []
+    return [[item_value(item) for item in items
+             if item.get("from_name") == control.name and str(item.get("type", "")).lower() == control.result_type]
+            for control in judged.controls]
 
 
-def _values_of(control: ControlTag, items: list[dict]) -> Iterator[dict]:
-    for item in items:
-        if item.get("from_name") == control.name and str(item.get("type", "")).lower() == control.result_type:
-            yield item_value(item)
+def read_values(judged: JudgedControls, task_data: dict, values: list[list[dict]], judgments: Judgments, times: int) -> None:
+    """One result's values per judged control (values_per_control), made `times` times, into the judgments."""
+    readers = ([_read_pairwise] * len(judged.pairwise) + [_read_ranking] * len(judged.rankers)
+               + [_read_rating] * len(judged.ratings))
+    for index, (control, reader, control_values) in enumerate(zip(judged.controls, readers, values)):
+        for value in control_values:
+            if isinstance(value, dict):
+                reader(judged, control, task_data, value, judgments, times,
+                       rating_index=index - len(judged.pairwise) - len(judged.rankers))
 
 
-def _read_pairwise(judged, control: ControlTag, task_data: dict, value: dict, judgments: Judgments) -> None:
+def _read_pairwise(judged, control: ControlTag, task_data: dict, value: dict, judgments: Judgments, times: int,
+                   **_) -> None:
     outcome = OUTCOME_OF_SELECTED.get(value.get("selected"))
     if outcome is not None and len(control.to_names) == 2:
         first, second = control.to_names
-        judgments.battle(_object_model(judged, first, task_data), _object_model(judged, second, task_data), outcome)
+        judgments.battle(_object_model(judged, first, task_data), _object_model(judged, second, task_data), outcome, times)
 
 
-def _read_ranking(judged, control: ControlTag, task_data: dict, value: dict, judgments: Judgments) -> None:
+def _read_ranking(judged, control: ControlTag, task_data: dict, value: dict, judgments: Judgments, times: int,
+                  **_) -> None:
     """All the pairs a ranking implies, the earlier item winning; each bucket's list on its own."""
     models = _item_models(judged, control.to_names[0], task_data)
     ranked = value.get("ranker")
     for order in ranked.values() if isinstance(ranked, dict) else ():
         if isinstance(order, list):
             for better, worse in itertools.combinations(order, 2):
-                judgments.battle(models.get(_hashable(better)), models.get(_hashable(worse)), 1.0)
+                judgments.battle(models.get(_hashable(better)), models.get(_hashable(worse)), 1.0, times)
 
 
-def _read_rating(judged, control: ControlTag, index: int, task_data: dict, value: dict, judgments: Judgments) -> None:
+def _read_rating(judged, control: ControlTag, task_data: dict, value: dict, judgments: Judgments, times: int, *,
+                 rating_index: int) -> None:
     rating = value.get("rating")
     if not is_number(rating):
         return
     name = control.to_names[0]
     item = value.get("id", value.get("item_index"))
     if item is None:
-        judgments.rate(_object_model(judged, name, task_data), index, rating)
+        judgments.rate(_object_model(judged, name, task_data), rating_index, rating, times)
         return
     models = _item_models(judged, name, task_data)
     position = item if isinstance(item, int) and not isinstance(item, bool) else None
-    judgments.rate(models.get(_hashable(item), models.get(("index", position))), index, rating)
+    judgments.rate(models.get(_hashable(item), models.get(("index", position))), rating_index, rating, times)
 
 
 def _object_model(judged: JudgedControls, name: str, task_data: dict) -> Any:
@@ -243,28 +274,45 @@ def _hashable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float)) and not isinstance(value, bool) else repr(value)
 
 
-def project_leaderboard(project: Project, *, source: str = CONSENSUS, bootstrap_rounds: int = 100) -> dict:
+def project_leaderboard(project: Project, *, source: str = CONSENSUS, bootstrap_rounds: int = 100,
+                        progress: Callable[[int], None] | None = None) -> dict:
     """The leaderboard as the API answers it: models by score, best first, and the win-rate matrix in that order.
     The bootstrap is seeded with the project's id, so the same results give the same intervals."""
-    judgments = read_judgments(project, source=source)
-    names = list(judgments.models)
-    battles = np.asarray(judgments.battles, dtype=float).reshape(-1, 3)
-    board = compute_leaderboard(battles[:, 0].astype(np.int64), battles[:, 1].astype(np.int64), battles[:, 2],
-                                model_count=len(names), bootstrap_rounds=bootstrap_rounds, seed=project.pk)
-    ratings = np.asarray(judgments.ratings, dtype=float).reshape(-1, 3)
-    summary = rating_summaries(ratings[:, 0], ratings[:, 1], ratings[:, 2], model_count=len(names),
+    return score_judgments(read_judgments(project, source=source, progress=progress), source=source,
+                           bootstrap_rounds=bootstrap_rounds, seed=project.pk)
+
+
+def score_judgments(judgments: Judgments, *, source: str, bootstrap_rounds: int, seed: int) -> dict:
+    """The engine's scores of judgments, the models numbered by name first so that the answer does not depend on
+    the order the reader met them in."""
+    names = sorted(judgments.models)
+    renumber = np.zeros(len(names), dtype=np.int64)
+    for new_index, name in enumerate(names):
+        renumber[judgments.models[name]] = new_index
+    battles = _counted_rows(judgments.battles)
+    board = compute_leaderboard(renumber[battles[:, 0].astype(np.int64)], renumber[battles[:, 1].astype(np.int64)],
+                                battles[:, 2], count=battles[:, 3].astype(np.int64), model_count=len(names),
+                                bootstrap_rounds=bootstrap_rounds, seed=seed)
+    ratings = _counted_rows(judgments.ratings)
+    summary = rating_summaries(renumber[ratings[:, 0].astype(np.int64)], ratings[:, 1], ratings[:, 2],
+                               times=ratings[:, 3].astype(np.int64), model_count=len(names),
                                control_count=len(judgments.rating_controls))
     order = sorted(range(len(names)), key=lambda i: (np.isnan(board.score[i]), -np.nan_to_num(board.score[i]), names[i]))
     return {
         "source": source,
         "bootstrap": bootstrap_rounds,
-        "battle_count": len(judgments.battles),
-        "rating_count": len(judgments.ratings),
+        "battle_count": judgments.battle_count,
+        "rating_count": judgments.rating_count,
         "tasks_read": judgments.tasks_read,
         "skipped": {"unattributed": judgments.unattributed, "same_model": judgments.same_model},
         "models": [_model_row(names[i], i, board, summary, judgments.rating_controls) for i in order],
         "win_rate_matrix": [[_number(board.win_rate_matrix[i, j]) for j in order] for i in order],
     }
+
+
+def _counted_rows(counted: Counter) -> np.ndarray:
+    """(a, b, value) -> times, as rows of (a, b, value, times)."""
+    return np.asarray([(*key, times) for key, times in counted.items()], dtype=float).reshape(-1, 4)
 
 
 def _model_row(name: str, index: int, board, summary, rating_controls: list[str]) -> dict:

@@ -32,3 +32,24 @@ class AnnotatorScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.project}"
+
+
+class LeaderboardSnapshot(models.Model):
+    """A project's model leaderboard as a job computed it (quality.leaderboard_jobs), answered by the API for
+    projects too big to score while the caller waits. The newest per project and source is kept."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="leaderboard_snapshots", db_index=False)
+    source = models.CharField(max_length=16)
+    bootstrap_rounds = models.PositiveSmallIntegerField()
+    computed_at = models.DateTimeField(help_text="When the job began reading: the board holds the judgments made before.")
+    board = models.JSONField(help_text="The leaderboard as GET /api/projects/{id}/leaderboard/ answers it.")
+    job = models.OneToOneField("projects.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The project's annotations when the read began; a GET compares them to tell whether the board is behind.
+    annotation_count = models.PositiveIntegerField(default=0)
+    last_annotation_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "source", "-computed_at"], name="leaderboard_newest")]
+
+    def __str__(self) -> str:
+        return f"Leaderboard of {self.project} ({self.source}, {self.computed_at:%Y-%m-%d %H:%M})"

@@ -143,3 +143,31 @@ def test_the_t_quantiles_match_the_distribution_within_a_thousandth():
 
     assert t_quantile_975(degrees) == pytest.approx(t.ppf(0.975, degrees), abs=1e-3)
     assert np.isnan(t_quantile_975(np.array([0]))[0])
+
+
+def test_battles_given_with_counts_score_as_the_same_battles_one_by_one():
+    battles = simulate_battles(np.random.default_rng(3).normal(0, 1, 6), 3000, tie_share=0.2, seed=8)
+    cells, times = np.unique(np.stack([battles.model_a, battles.model_b, battles.outcome * 2]), axis=1, return_counts=True)
+
+    counted = compute_leaderboard(cells[0].astype(int), cells[1].astype(int), cells[2] / 2, count=times, model_count=6,
+                                  bootstrap_rounds=40, seed=5)
+    one_by_one = compute_leaderboard(battles.model_a, battles.model_b, battles.outcome, model_count=6,
+                                     bootstrap_rounds=40, seed=5)
+
+    assert len(times) < 100
+    for name in ("score", "ci_low", "ci_high", "wins", "losses", "ties", "judgments", "win_rate"):
+        np.testing.assert_allclose(getattr(counted, name), getattr(one_by_one, name), err_msg=name)
+    with pytest.raises(ValueError, match="count"):
+        compute_leaderboard(cells[0].astype(int), cells[1].astype(int), cells[2] / 2, count=-times, model_count=6)
+
+
+def test_ratings_given_with_counts_summarise_as_the_same_ratings_one_by_one():
+    model, control, rating, times = np.array([0, 0, 1]), np.array([0, 0, 0]), np.array([4.0, 2.0, 5.0]), np.array([3, 1, 2])
+
+    counted = rating_summaries(model, control, rating, times=times, model_count=2, control_count=1)
+    repeated = rating_summaries(np.repeat(model, times), np.repeat(control, times), np.repeat(rating, times),
+                                model_count=2, control_count=1)
+
+    for name in ("mean", "ci_low", "ci_high", "count"):
+        np.testing.assert_allclose(getattr(counted, name), getattr(repeated, name), err_msg=name)
+    assert counted.count.tolist() == [[4], [2]]

@@ -14,6 +14,7 @@ from projects.imports.service import discard_staged_files, run_import
 from projects.jobs import JobCancelled, finish_job, progress_of
 from projects.models import Job
 from quality.consensus import update_task_consensus
+from quality import leaderboard_jobs
 from quality.recompute import run_recompute
 
 from . import consensus_due, jobs, reconciliation
@@ -67,6 +68,11 @@ def run_export_job(self, job_id: int) -> None:
 @shared_task(bind=True, acks_late=True, max_retries=5)
 def run_consensus_job(self, job_id: int) -> None:
     _run_claimed(self, job_id, run_recompute)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def run_leaderboard_job(self, job_id: int) -> None:
+    _run_claimed(self, job_id, leaderboard_jobs.run_leaderboard_job)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
@@ -133,6 +139,7 @@ JOB_MESSAGES = {
     Job.Kind.IMPORT: run_import_job,
     Job.Kind.EXPORT: run_export_job,
     Job.Kind.CONSENSUS: run_consensus_job,
+    Job.Kind.LEADERBOARD: run_leaderboard_job,
     Job.Kind.PRELABEL: plan_prelabel_job,  # planning again sends the chunks not done yet
 }
 

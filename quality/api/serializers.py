@@ -31,6 +31,8 @@ class ReviewDecisionSerializer(serializers.Serializer):
 
 
 class LeaderboardParamsSerializer(serializers.Serializer):
+    """The GET's query parameters, and the body of the POST that starts a job."""
+
     bootstrap = serializers.IntegerField(
         required=False, default=100, min_value=0, max_value=1000,
         help_text="Bootstrap rounds for the 95% intervals (0: no intervals).",
@@ -66,7 +68,17 @@ class SkippedJudgmentsSerializer(serializers.Serializer):
     same_model = serializers.IntegerField(help_text="Battles of a model against itself.")
 
 
+class LeaderboardNotComputedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    url = serializers.CharField(help_text="Where to POST to compute the leaderboard as a job.")
+    job = serializers.IntegerField(allow_null=True, help_text="A leaderboard job of this source already queued or running.")
+
+
 class LeaderboardSerializer(serializers.Serializer):
+    computed_at = serializers.DateTimeField(help_text="When the judgments were read: now, or when the snapshot's job began.")
+    job = serializers.IntegerField(allow_null=True, help_text="The job that made the snapshot answered; null when computed for this request.")
+    annotations_changed = serializers.BooleanField(
+        help_text="An annotation was submitted, skipped, edited or deleted since computed_at: POST again for a fresh board.")
     source = serializers.ChoiceField(choices=leaderboard.SOURCES)
     bootstrap = serializers.IntegerField()
     battle_count = serializers.IntegerField()

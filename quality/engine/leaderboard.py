@@ -67,17 +67,31 @@ def outcome_classes(outcome: np.ndarray) -> np.ndarray:
     return classes
 
 
-def battle_cells(model_a: np.ndarray, model_b: np.ndarray, outcome: np.ndarray, model_count: int) -> np.ndarray:
-    """How many battles fall in each (model_a, model_b, outcome class) cell: a flat array of model_count² × 3."""
+def battle_cells(model_a: np.ndarray, model_b: np.ndarray, outcome: np.ndarray, model_count: int,
+                 count: np.ndarray | None = None) -> np.ndarray:
+    """How many battles fall in each (model_a, model_b, outcome class) cell: a flat array of model_count² × 3.
+    `count`, when given, says how many times each row's battle happened (a reader that grouped them)."""
     model_a, model_b = np.asarray(model_a, dtype=np.int64), np.asarray(model_b, dtype=np.int64)
     if model_a.shape != model_b.shape or model_a.shape != np.shape(outcome) or model_a.ndim != 1:
         raise ValueError("model_a, model_b and outcome must be 1-d arrays of the same length")
+    count = _row_counts(count, model_a.shape)
     if model_a.size and (min(model_a.min(), model_b.min()) < 0 or max(model_a.max(), model_b.max()) >= model_count):
         raise ValueError(f"model indices must be in 0..{model_count - 1}")
     if np.any(model_a == model_b):
         raise ValueError("a model cannot battle itself (model_a == model_b)")
     index = (model_a * model_count + model_b) * 3 + outcome_classes(outcome)
-    return np.bincount(index, minlength=model_count * model_count * 3)
+    if count is None:
+        return np.bincount(index, minlength=model_count * model_count * 3)
+    return np.bincount(index, weights=count, minlength=model_count * model_count * 3).astype(np.int64)
+
+
+def _row_counts(count: np.ndarray | None, shape: tuple) -> np.ndarray | None:
+    if count is None:
+        return None
+    count = np.asarray(count)
+    if count.shape != shape or (count.size and (count.min() < 0 or not np.issubdtype(count.dtype, np.integer))):
+        raise ValueError("count must be a non-negative whole number per row")
+    return count.astype(float)
 
 
 def points_and_battles(cells: np.ndarray, model_count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -136,11 +150,13 @@ def bootstrap_scores(cells: np.ndarray, model_count: int, rounds: int, *, seed: 
 
 
 def compute_leaderboard(model_a: np.ndarray, model_b: np.ndarray, outcome: np.ndarray, *, model_count: int,
-                        bootstrap_rounds: int = 0, seed: int = 0, ridge: float = RIDGE) -> Leaderboard:
-    """Scores, intervals and counts for `model_count` models from battles given as three equal-length arrays."""
+                        bootstrap_rounds: int = 0, seed: int = 0, ridge: float = RIDGE,
+                        count: np.ndarray | None = None) -> Leaderboard:
+    """Scores, intervals and counts for `model_count` models from battles given as three equal-length arrays
+    (with `count`, each row stands for that many identical battles)."""
     if bootstrap_rounds < 0:
         raise ValueError("bootstrap_rounds must be 0 or more")
-    cells = battle_cells(model_a, model_b, outcome, model_count)
+    cells = battle_cells(model_a, model_b, outcome, model_count, count)
     points, battles = points_and_battles(cells, model_count)
     judgments = battles.sum(axis=1)
     played = judgments > 0
@@ -173,15 +189,17 @@ def t_quantile_975(degrees_of_freedom: np.ndarray) -> np.ndarray:
 
 
 def rating_summaries(model: np.ndarray, control: np.ndarray, rating: np.ndarray, *, model_count: int,
-                     control_count: int) -> RatingSummary:
-    """Mean rating per (model, control) with a t interval, from one row per rating given."""
+                     control_count: int, times: np.ndarray | None = None) -> RatingSummary:
+    """Mean rating per (model, control) with a t interval, from one row per rating given (with `times`, each
+    row stands for that many identical ratings)."""
     model, control = np.asarray(model, dtype=np.int64), np.asarray(control, dtype=np.int64)
     rating = np.asarray(rating, dtype=float)
+    times = np.ones_like(rating) if times is None else _row_counts(times, rating.shape)
     cell = model * control_count + control
     size = model_count * control_count
-    count = np.bincount(cell, minlength=size)
-    total = np.bincount(cell, weights=rating, minlength=size)
-    squares = np.bincount(cell, weights=rating * rating, minlength=size)
+    count = np.bincount(cell, weights=times, minlength=size).astype(np.int64)
+    total = np.bincount(cell, weights=rating * times, minlength=size)
+    squares = np.bincount(cell, weights=rating * rating * times, minlength=size)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / count
         variance = np.clip((squares - count * mean * mean) / (count - 1), 0.0, None)
