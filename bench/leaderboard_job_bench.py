@@ -39,7 +39,7 @@ def seed_project(manager, task_count: int, model_count: int, response_chars: int
     from projects import services
     from projects.models import Project
 
-    title = f"leaderboard job bench {task_count} x {model_count} x {response_chars}"
+    title = f"leaderboard job bench {task_count} x {model_count} x {response_chars} (with response_models)"
     project = Project.objects.filter(title=title).first()
     if project is not None:
         return project
@@ -72,7 +72,8 @@ CREATE TEMP TABLE bench_battles ON COMMIT DROP AS
         FROM generate_series(1, %(tasks)s) AS n) AS drawn;
 WITH inserted AS (
   INSERT INTO projects_task (project_id, data, meta, created_at, updated_at, is_gold, annotation_count, cancelled_count,
-                             is_finished, consensus_result, agreement, consensus_method, consensus_confidence, consensus_at)
+                             is_finished, consensus_result, agreement, consensus_method, consensus_confidence, consensus_at,
+                             response_models)
   SELECT %(project)s,
          jsonb_build_object('prompt', 'Question ' || n, 'a', ra.body, 'b', rb.body,
                             'model_a', 'model-' || lpad(a::text, 2, '0'), 'model_b', 'model-' || lpad(b::text, 2, '0'),
@@ -80,7 +81,9 @@ WITH inserted AS (
          '{}'::jsonb, now(), now(), false, 1, 0, true,
          jsonb_build_array(jsonb_build_object('id', 'c' || n, 'from_name', 'pw', 'to_name', 'a,b', 'type', 'pairwise',
                                               'value', jsonb_build_object('selected', selected))),
-         1.0, 'majority', 1.0, now()
+         1.0, 'majority', 1.0, now(),
+         -- what an import stores beside the data (projects.label_config.response_models)
+         jsonb_build_object('model_a', 'model-' || lpad(a::text, 2, '0'), 'model_b', 'model-' || lpad(b::text, 2, '0'))
   FROM bench_battles
   JOIN bench_responses AS ra ON ra.r = n %% 1000
   JOIN bench_responses AS rb ON rb.r = (n * 7 + 3) %% 1000

@@ -3,6 +3,7 @@
 Pure functions over plain data: no database, so both run in microseconds and are tested directly.
 """
 from dataclasses import dataclass
+from typing import Any
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
@@ -182,6 +183,8 @@ def task_presentation(config: LabelConfig, task_id: int, user_id: int) -> dict[s
 
 # Chatbot Arena's columns: the model of the first and of the second response a <Pairwise> compares.
 PAIR_POSITION_KEYS = ("model_a", "model_b")
+MODEL_KEY_PREFIX, MODEL_KEY_SUFFIX = "model_", "_model"  # the shapes of every key model_data_keys names
+LIST_ITEM_MODEL_KEYS = ("id", "model", "title")  # what a <List> item names its model by, and its id
 
 
 def model_data_keys(config: LabelConfig) -> dict[str, tuple[str, ...]]:
@@ -197,6 +200,24 @@ def model_data_keys(config: LabelConfig) -> dict[str, tuple[str, ...]]:
         obj.name: (f"model_{obj.name}", f"{obj.data_field}_model", *([positions[obj.name]] if obj.name in positions else []))
         for obj in config.objects.values()
     }
+
+
+def response_models(data: Any) -> dict | None:
+    """What in a task's data can name the model that wrote a response: its keys of model_data_keys' shapes
+    (`model_*`, `*_model`), and each list holding objects cut to its items' id, model and title (non-objects kept
+    as null, in place). Stored beside the data (Task.response_models) so the leaderboard reads a few dozen bytes,
+    not the whole compressed data; it does not depend on the label config, so a config change leaves it right.
+    None when there is nothing of the kind."""
+    if not isinstance(data, dict):
+        return None
+    found: dict[str, Any] = {}
+    for key, value in data.items():
+        if key.startswith(MODEL_KEY_PREFIX) or key.endswith(MODEL_KEY_SUFFIX):
+            found[key] = value
+        elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
+            found[key] = [{name: item[name] for name in LIST_ITEM_MODEL_KEYS if name in item}
+                          if isinstance(item, dict) else None for item in value]
+    return found or None
 
 
 def validate_task_data(config: LabelConfig, data: dict) -> None:

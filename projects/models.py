@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from .label_config import LabelConfigError, parse_label_config
+from .label_config import LabelConfigError, parse_label_config, response_models
 
 MAX_OVERLAP = 100
 MAX_LEASE_MINUTES = 24 * 60
@@ -165,6 +165,10 @@ class Task(models.Model):
     is_finished = models.BooleanField(default=False)
     # Unexpired leases (annotators holding the task now); moved by the queue in the lease's transaction.
     reserved_count = models.PositiveIntegerField(default=0, db_default=0)
+    # What in `data` can name the models that wrote its responses (label_config.response_models), a few dozen
+    # bytes the leaderboard reads instead of decompressing the whole data; kept in step by Task.save and the bulk
+    # insert. Null for tasks stored before it existed: those are read from `data`.
+    response_models = models.JSONField(null=True, blank=True, editable=False)
     # 1 - confidence of the task's latest prediction (0 while none is known); the active-learning queue order.
     uncertainty = models.FloatField(default=0.0, db_default=0.0)
 
@@ -210,6 +214,12 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"Task {self.pk}"
+
+    def save(self, *args, update_fields=None, **kwargs):
+        if update_fields is None or "data" in update_fields:
+            self.response_models = response_models(self.data)
+            update_fields = None if update_fields is None else [*update_fields, "response_models"]
+        super().save(*args, update_fields=update_fields, **kwargs)
 
 
 class TaskLease(models.Model):

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from projects import services
+from projects.label_config import response_models
 from projects.models import Job, Role, Task
 from quality import leaderboard, leaderboard_sql
 from quality.leaderboard import ANNOTATIONS, CONSENSUS, judged_controls, read_judgments
@@ -161,9 +162,14 @@ def mixed_tasks(project) -> None:
 @pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the grouped read is PostgreSQL's (CI runs it there)")
 @pytest.mark.parametrize("source", [CONSENSUS, ANNOTATIONS])
-def test_the_grouped_read_finds_what_the_per_task_reader_finds(manager, judges, source):
+@pytest.mark.parametrize("kept_apart", [True, False], ids=["response_models", "older tasks: from the data"])
+def test_the_grouped_read_finds_what_the_per_task_reader_finds(manager, judges, source, kept_apart):
     project = services.create_project(creator=manager, title="Mixed", label_config=MIXED_CONFIG)
     mixed_tasks(project)
+    if kept_apart:
+        for task_id, data in Task.objects.filter(project=project).values_list("id", "data"):
+            Task.objects.filter(pk=task_id).update(response_models=response_models(data))
+    assert Task.objects.filter(project=project, response_models__isnull=not kept_apart).exists()
     for index, task in enumerate(Task.objects.filter(project=project)):
         for judge in judges[: index % 3]:
             task.annotations.create(project=project, completed_by=judge, result=task.consensus_result or [],

@@ -10,11 +10,12 @@ from typing import NamedTuple
 from django.db import connection
 from django.utils import timezone
 
+from ..label_config import response_models
 from ..models import Task
 
 TASK_COLUMNS = (
     "id", "project_id", "data", "meta", "created_at", "updated_at", "is_gold", "gold_result",
-    "annotation_count", "cancelled_count", "is_finished",
+    "annotation_count", "cancelled_count", "is_finished", "response_models",
 )
 EMPTY_JSON_OBJECT = "{}"
 
@@ -34,7 +35,7 @@ def insert_tasks(project_id: int, rows: list[TaskRow]) -> list[int]:
     if not rows:
         return []
     if connection.vendor != "postgresql":
-        tasks = [Task(project_id=project_id, **row._asdict()) for row in rows]
+        tasks = [Task(project_id=project_id, response_models=response_models(row.data), **row._asdict()) for row in rows]
         Task.objects.bulk_create(tasks, batch_size=len(tasks))
         return [task.pk for task in tasks]
     return _copy_tasks(project_id, rows)
@@ -51,6 +52,10 @@ def _copy_tasks(project_id: int, rows: list[TaskRow]) -> list[int]:
                 copy.write_row((
                     task_id, project_id, json.dumps(row.data), json.dumps(row.meta) if row.meta else EMPTY_JSON_OBJECT,
                     now, now, row.is_gold, None if row.gold_result is None else json.dumps(row.gold_result),
-                    row.annotation_count, row.cancelled_count, row.is_finished,
+                    row.annotation_count, row.cancelled_count, row.is_finished, _json_or_null(response_models(row.data)),
                 ))
     return ids
+
+
+def _json_or_null(value) -> str | None:
+    return None if value is None else json.dumps(value)
