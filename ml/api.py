@@ -71,7 +71,8 @@ class PredictView(APIView):
             job = services.start_prelabel(project=project, user=request.user, **body.validated_data)
         except services.ModelNotSet as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        return Response(JobSerializer(job).data, status=job_start_status(job), headers={"Location": f"/api/jobs/{job.pk}/"})
+        answer = job_start_status(job)  # first: it reads the job again, failed if the broker refused it
+        return Response(JobSerializer(job).data, status=answer, headers={"Location": f"/api/jobs/{job.pk}/"})
 
 
 class TrainView(APIView):

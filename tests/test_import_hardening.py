@@ -7,6 +7,7 @@ from django.test import Client
 from kombu import pools as kombu_pools
 
 from labeler.celery import app
+from ml.models import ProjectModel
 from projects.models import Task
 from tests.sample_files import png_bytes
 from projects.models import Job
@@ -91,3 +92,15 @@ def test_a_large_import_with_the_broker_down_is_a_503_and_a_failed_job(transacti
     assert body["status"] == "failed" and "broker is unreachable" in body["error"]
     assert Job.objects.get(pk=body["id"]).status == Job.Status.FAILED
     assert not Task.objects.filter(project=text_project).exists()
+
+
+@pytest.mark.parametrize("path", ["consensus/", "predict/"])
+def test_every_job_start_answers_the_failed_job_when_the_broker_is_down(transactional_db, api, manager, text_project,
+                                                                        dead_broker, path):
+    ProjectModel.objects.create(project=text_project, engine="text_classifier")
+
+    response = api(manager).post(f"/api/projects/{text_project.pk}/{path}", {}, format="json")
+
+    assert response.status_code == 503
+    body = response.json()  # the job as it is now: failed, saying why (it once said "queued" here)
+    assert body["status"] == "failed" and "broker is unreachable" in body["error"]

@@ -29,7 +29,8 @@ DETAIL_ERRORS = (
 
 def job_start_status(job) -> int:
     """The one rule for every endpoint that starts a job: 202 once the job's message is with the broker, 503 when
-    the broker refused it (the job failed at once, and its error says why; nothing is left queued)."""
+    the broker refused it (the job failed at once, and its error says why; nothing is left queued). Call it before
+    serializing the job: it reads the job again, so the answer's body says what happened."""
     job.refresh_from_db(fields=["status", "error", "finished_at"])
     return status.HTTP_503_SERVICE_UNAVAILABLE if was_not_queued(job) else status.HTTP_202_ACCEPTED
 

@@ -42,7 +42,8 @@ class ConsensusJobView(APIView):
     def post(self, request, pk: int):
         project = access.get_project_for(request.user, pk, roles=MANAGE)
         job = recompute.start_recompute(project=project, user=request.user)
-        return Response(JobSerializer(job).data, status=job_start_status(job))
+        answer = job_start_status(job)  # first: it reads the job again, failed if the broker refused it
+        return Response(JobSerializer(job).data, status=answer)
 
 
 class LeaderboardView(APIView):
