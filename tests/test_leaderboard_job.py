@@ -191,4 +191,3 @@ def test_the_grouped_read_finds_what_the_per_task_reader_finds(manager, judges, 
     assert (grouped.tasks_read, grouped.unattributed, grouped.same_model) == (per_task.tasks_read, per_task.unattributed, per_task.same_model)
     board = leaderboard.score_judgments(grouped, source=source, bootstrap_rounds=30, seed=1)
     assert board == leaderboard.score_judgments(per_task, source=source, bootstrap_rounds=30, seed=1)
-
