@@ -1,6 +1,6 @@
 """PREFERENCE_JSONL, SFT_JSONL and RATINGS_CSV through GET /api/projects/{id}/export, each file loaded with
 Hugging Face `datasets` as training code loads it, and the preference rows checked against TRL's documented
-preference schema (standard and conversational; TRL itself needs torch, which the suite does not install)."""
+preference schema (standard and conversational); tests/test_export_trl.py trains TRL itself on them."""
 import csv
 import io
 import json
