@@ -16,6 +16,7 @@ from django.db.models.functions import Cast
 from projects.models import Annotation, Prediction, Project, Task
 
 from .engine.json_tasks import loads, raw
+from .read_ahead import forget_snapshot, read_ahead, share_snapshot
 
 CHUNK_SIZE = 2000
 
@@ -109,7 +110,11 @@ def task_record_chunks(
     With `raw_json`, the JSON columns (data, meta, results) stay the database's text, wrapped to be written
     as they are: the JSON formats only copy them, and parsing them to write them again was a third of the work.
     """
-    chunk_size = chunk_size or CHUNK_SIZE
+    return read_ahead(lambda: _chunks(project, filters, with_predictions, raw_json, chunk_size or CHUNK_SIZE))
+
+
+def _chunks(project: Project, filters: ExportFilters, with_predictions: bool, raw_json: bool,
+            chunk_size: int) -> Iterator[list[dict]]:
     json_value = raw if raw_json else loads
     tasks = selected_tasks(project, filters).order_by("id").values(
         *TASK_FIELDS, **_timestamps("created_at", "updated_at", "reviewed_at"),
@@ -240,12 +245,17 @@ def _annotation(item: dict) -> dict:
 @contextmanager
 def consistent_reads():
     """On PostgreSQL, read every chunk from one snapshot of the database (REPEATABLE READ, read-only), so an
-    export made while annotators work is still one coherent dataset. Elsewhere, or inside an outer
-    transaction (tests), reads are as they are."""
+    export made while annotators work is still one coherent dataset; the snapshot is shared with the reader that
+    reads the next chunks ahead (read_ahead.py). Elsewhere, or inside an outer transaction (tests), reads are as
+    they are, in line."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield
+        share_snapshot()  # the chunks are read ahead on this very snapshot (read_ahead.py)
+        try:
+            yield
+        finally:
+            forget_snapshot()
