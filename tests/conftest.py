@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from projects import services
 from projects.models import Role
 from projects.models import Job
+from tests.processes import stop_process
 
 TEXT_CONFIG = """<View>
   <Text name="text" value="$text"/>
@@ -179,13 +180,7 @@ class WorkerProcess:
         raise RuntimeError(f"celery worker did not answer a ping in 30 s; see {self.log.name}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
     def kill(self) -> None:
         """SIGKILL, as a crash or an OOM killer would."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.loopback_http import JsonHandler, LoopbackServer
+from tests.processes import stop_process
 
 TINY_MODEL_NAME = "tiny-judge"
 
@@ -113,13 +114,7 @@ class LlamaServer:
         raise RuntimeError(f"llama_cpp.server did not listen within {timeout} s; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.log.close()
 
 
