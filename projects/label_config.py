@@ -184,7 +184,7 @@ def task_presentation(config: LabelConfig, task_id: int, user_id: int) -> dict[s
 # Chatbot Arena's columns: the model of the first and of the second response a <Pairwise> compares.
 PAIR_POSITION_KEYS = ("model_a", "model_b")
 MODEL_KEY_PREFIX, MODEL_KEY_SUFFIX = "model_", "_model"  # the shapes of every key model_data_keys names
-LIST_ITEM_MODEL_KEYS = ("id", "model", "title")  # what a <List> item names its model by, and its id
+LIST_ITEM_MODEL_KEYS = ("model", "title")  # the keys of a <List> item that may name its model, in precedence
 
 
 def model_data_keys(config: LabelConfig) -> dict[str, tuple[str, ...]]:
@@ -197,7 +197,8 @@ def model_data_keys(config: LabelConfig) -> dict[str, tuple[str, ...]]:
             for name, key in zip(control.to_names, PAIR_POSITION_KEYS):
                 positions.setdefault(name, key)
     return {
-        obj.name: (f"model_{obj.name}", f"{obj.data_field}_model", *([positions[obj.name]] if obj.name in positions else []))
+        obj.name: (f"{MODEL_KEY_PREFIX}{obj.name}", f"{obj.data_field}{MODEL_KEY_SUFFIX}",
+                   *([positions[obj.name]] if obj.name in positions else []))
         for obj in config.objects.values()
     }
 
@@ -215,9 +216,15 @@ def response_models(data: Any) -> dict | None:
         if key.startswith(MODEL_KEY_PREFIX) or key.endswith(MODEL_KEY_SUFFIX):
             found[key] = value
         elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
-            found[key] = [{name: item[name] for name in LIST_ITEM_MODEL_KEYS if name in item}
+            found[key] = [{name: item[name] for name in ("id", *LIST_ITEM_MODEL_KEYS) if name in item}
                           if isinstance(item, dict) else None for item in value]
     return found or None
+
+
+def list_item_model(item: dict) -> Any:
+    """The model a <List> item names: its `model`, else its `title` (the first that is not missing or empty).
+    The one rule the leaderboard and the GenAI exports both read."""
+    return next((item[key] for key in LIST_ITEM_MODEL_KEYS if item.get(key) not in (None, "")), None)
 
 
 def validate_task_data(config: LabelConfig, data: dict) -> None:

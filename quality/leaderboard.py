@@ -25,13 +25,13 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
 from projects.control_types import ControlTag, is_number, item_value
-from projects.label_config import LabelConfig, model_data_keys
+from projects.label_config import LabelConfig, list_item_model, model_data_keys
 from projects.models import Annotation, Project, Task
 from projects.services import project_config
 
 from . import leaderboard_sql
 from .engine.leaderboard import compute_leaderboard, rating_summaries
-from .leaderboard_sql import ANNOTATIONS, CONSENSUS, ITEM_MODEL_KEYS
+from .leaderboard_sql import ANNOTATIONS, CONSENSUS
 
 SOURCES = (CONSENSUS, ANNOTATIONS)  # per task its final result, or every annotation
 CHUNK_SIZE = 2000
@@ -263,7 +263,7 @@ def _item_models(judged: JudgedControls, name: str, task_data: dict) -> dict:
     models = {}
     for position, item in enumerate(items if isinstance(items, list) else ()):
         if isinstance(item, dict):
-            model = next((item[key] for key in ITEM_MODEL_KEYS if item.get(key) not in (None, "")), None)
+            model = list_item_model(item)
             models[("index", position)] = model
             if "id" in item:
                 models[_hashable(item["id"])] = model

@@ -17,9 +17,9 @@ import orjson
 from django.db import connection, transaction
 
 from projects.control_types import ControlTag
+from projects.label_config import LIST_ITEM_MODEL_KEYS
 from projects.models import Annotation, Project, Task
 
-ITEM_MODEL_KEYS = ("model", "title")  # a list item's keys that may name its model, in order
 CONSENSUS, ANNOTATIONS = "consensus", "annotations"
 
 FETCH_SIZE = 2000
@@ -65,7 +65,7 @@ def _grouped_sql(project: Project, controls: list[ControlTag], source: str, name
                  lists: list[str]) -> tuple[str, list]:
     keys = DataKeys(sorted({*names, *lists}))
     columns = [keys.text(name) for name in names] + [LIST_ITEMS.format(items=keys.json(key)) for key in lists]
-    params: list = [*keys.params(names), *[value for key in lists for value in [[*ITEM_MODEL_KEYS, "id"], *keys.params([key] * 2)]]]
+    params: list = [*keys.params(names), *[value for key in lists for value in [[*LIST_ITEM_MODEL_KEYS, "id"], *keys.params([key] * 2)]]]
     picks, pick_params = _value_picks(controls, "{result}")
     if source == ANNOTATIONS:
         columns.append("annotation.results")

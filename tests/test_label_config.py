@@ -243,3 +243,11 @@ def test_the_model_of_each_response_is_named_by_one_rule_for_leaderboard_and_exp
     assert keys["a"] == ("model_a", "answer_1_model", "model_b")  # second in toName: Chatbot Arena's model_b
     assert keys["b"] == ("model_b", "answer_2_model", "model_a")
     assert keys["prompt"] == ("model_prompt", "q_model")
+
+
+def test_a_list_items_model_is_its_model_else_its_title_by_one_rule():
+    from projects.label_config import list_item_model
+
+    assert list_item_model({"id": "r1", "model": "gpt-x", "title": "Answer 1"}) == "gpt-x"
+    assert list_item_model({"id": "r1", "model": "", "title": "Answer 1"}) == "Answer 1"
+    assert list_item_model({"id": "r1", "model": None}) is None and list_item_model({}) is None

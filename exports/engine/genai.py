@@ -10,7 +10,7 @@ Controls and objects are told apart by their result type and kind, so these form
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from projects.label_config import ControlTag, LabelConfig, ObjectTag, model_data_keys
+from projects.label_config import ControlTag, LabelConfig, ObjectTag, list_item_model, model_data_keys
 
 from .results import items_of
 
@@ -91,7 +91,7 @@ class GenAIConfig:
             return {obj.name: self.whole_response(object_name, data)}
         items = data.get(obj.data_field)
         return {
-            str(item.get("id")): Response(str(item.get("id")), obj.name, _as_text(item.get("body")), item.get("model") or item.get("title"))
+            str(item.get("id")): Response(str(item.get("id")), obj.name, _as_text(item.get("body")), list_item_model(item))
             for item in (items if isinstance(items, list) else ()) if isinstance(item, dict)
         }
 
