@@ -1,7 +1,8 @@
 """Label configs: what a project accepts (through the API, then the parser directly) and how results are checked."""
 import pytest
 
-from projects.label_config import LabelConfigError, ResultError, model_data_keys, parse_label_config, validate_result
+from projects.label_config import (LabelConfigError, ResultError, list_item_model, model_data_keys, parse_label_config,
+                                   validate_result)
 from projects.models import Task
 from tests.conftest import IMAGE_CONFIG, TEXT_CONFIG
 
@@ -246,8 +247,6 @@ def test_the_model_of_each_response_is_named_by_one_rule_for_leaderboard_and_exp
 
 
 def test_a_list_items_model_is_its_model_else_its_title_by_one_rule():
-    from projects.label_config import list_item_model
-
     assert list_item_model({"id": "r1", "model": "gpt-x", "title": "Answer 1"}) == "gpt-x"
     assert list_item_model({"id": "r1", "model": "", "title": "Answer 1"}) == "Answer 1"
     assert list_item_model({"id": "r1", "model": None}) is None and list_item_model({}) is None
