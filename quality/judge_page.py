@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from django.shortcuts import render
 
+from projects.control_types import percent
+
 from .judging import judge_report
 
 
@@ -21,10 +23,6 @@ class JudgeRows:
     tasks_judged: int
     swap: str  # "92% of 50 tasks", or "not asked both ways"
     controls: list[ControlRow]
-
-
-def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
 
 
 def kappa_text(value: float | None) -> str:
