@@ -299,3 +299,13 @@ def test_a_task_left_to_one_check_still_needs_one_person_after_the_overlap_chang
     extra = dict(Task.objects.filter(project=project).values_list("id", "extra_annotations"))
     assert extra == {first.pk: -4, second.pk: 0}
     assert services.let_one_check_stand_for_overlap(project_id=project.pk, task_ids=[first.pk]) == 0  # once only
+
+
+def test_a_control_named_like_the_judges_confidence_is_refused_naming_it(loopback, api, manager):
+    config = JUDGED_CONFIG.replace('name="safety"', 'name="confidence"')
+    project = services.create_project(creator=manager, title="Judged", label_config=config)
+    body = {"engine": "llm_judge", "url": "http://127.0.0.1:9/v1", "llm_model": "judge-1"}
+
+    response = api(manager).put(f"/api/projects/{project.pk}/model/", body, format="json")
+
+    assert response.status_code == 400 and 'rename the control named "confidence"' in response.json()["detail"]

@@ -99,6 +99,9 @@ class LlmJudge:
         if not self.questions:
             raise EngineError("the LLM judge answers <Pairwise>, <Rating> (not perItem) and <Choices> on text; "
                               "the label config has none")
+        if any(q.control.name == CONFIDENCE_KEY for q in self.questions):
+            raise EngineError(f'the LLM judge asks for its "{CONFIDENCE_KEY}" beside the answers: rename the control '
+                              f'named "{CONFIDENCE_KEY}"')
         self.version = judge_version(self.settings)
 
     def predict(self, tasks: list[TaskInput]) -> list[Suggestion]:
@@ -165,8 +168,8 @@ class LlmJudge:
         texts = {name: text for name, text in texts.items() if text is not None}
         if swapped:
             for question in self.questions:
-                if question.asked.swaps:
-                    first, second = question.asked.swaps
+                first, second = question.asked.swaps or (None, None)
+                if first in texts and second in texts:
                     texts[first], texts[second] = texts[second], texts[first]
         questions = "\n".join(f'- "{q.control.name}": {q.asked.text}' for q in self.questions)
         questions += f'\n- "{CONFIDENCE_KEY}": how sure you are of these answers, from 1 (a guess) to {CONFIDENCE_LEVELS} (certain)'
