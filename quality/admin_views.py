@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 
 from projects.control_types import control_type_for_result
 from projects.services import project_config
@@ -23,6 +24,7 @@ def project_quality(admin_site, request, project):
     context = {
         **admin_site.each_context(request),
         "project": project, "summary": summary, "scores": selectors.annotator_scores(project),
+        "computed_at": parse_datetime(summary["computed_at"]) if summary.get("computed_at") else None,
         "histogram": histogram_bars(summary.get("histogram") or []),
         "controls": control_facts(summary.get("controls") or {}),
         "pending_review": selectors.pending_review_count(project),

@@ -27,6 +27,7 @@ def test_the_quality_page_shows_agreement_and_every_annotators_scores(admin_clie
     assert "annotator" in text and "0.75 of 4" in text and "0.88" in text and "6.5 s" in text
     assert "other_annotator (few tasks)" in text
     assert "Positive" in text and "0.900" in text
+    assert "Computed 23 Nov 2026, 10:00 UTC" in text and "2026-11-23T10:00:00" not in text  # a date, not ISO text
 
 
 def test_the_recompute_button_starts_a_job(admin_client, text_project):
