@@ -1,7 +1,12 @@
-"""Shared set-up for benchmarks: point Django at a benchmark database, migrate, and make a manager."""
+"""Shared set-up for benchmarks: point Django at a benchmark database, migrate, make a manager, and start and stop
+the server processes a benchmark drives."""
 import os
 import resource
+import signal
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/labeler_bench"
@@ -79,3 +84,32 @@ def big_text_project(manager, title: str, task_count: int, *, overlap: int = 1):
     services.recount_project(project)
     project.refresh_from_db()
     return project
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log_hint: str, timeout: float = 30) -> None:
+    """Until the process listens on the loopback port; RuntimeError naming its log if it exits or takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"the web server exited; see {log_hint}")
+            time.sleep(0.1)
+    raise RuntimeError(f"the web server did not start in {timeout:g} s")
+
+
+def stop_process_group(process: subprocess.Popen, grace: float = 15) -> None:
+    """SIGTERM to the process's session (a server and its workers), SIGKILL after `grace` seconds."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)

@@ -14,13 +14,11 @@ Broker: REDIS_URL (default redis://127.0.0.1:6379/11).
 """
 import argparse
 import os
-import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
-from _setup import bench_manager, setup_django
+from _setup import bench_manager, free_port, setup_django, stop_process_group, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRWISE_CONFIG = ('<View><Text name="prompt" value="$prompt"/><Text name="a" value="$a"/><Text name="b" value="$b"/>'
@@ -97,36 +95,9 @@ FROM inserted;
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start(command: list[str], log_name: str, env: dict) -> subprocess.Popen:
     log = open(Path(os.environ["LABELER_VAR_DIR"]) / log_name, "wb")
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def wait_for_port(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("the web server exited; see its log in LABELER_VAR_DIR")
-            time.sleep(0.1)
-    raise RuntimeError("the web server did not start in 30 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def start_services(port: int) -> tuple[subprocess.Popen, subprocess.Popen]:
@@ -141,14 +112,14 @@ def start_services(port: int) -> tuple[subprocess.Popen, subprocess.Popen]:
     server = start(web_command("127.0.0.1"), "leaderboard-bench-server.log", dict(os.environ))
     worker = start(worker_command(), "leaderboard-bench-worker.log", dict(os.environ))
     try:
-        wait_for_port(port, server)
+        wait_for_port(port, server, "its log in LABELER_VAR_DIR")
         deadline = time.monotonic() + 60
         while not app.control.ping(timeout=0.5):
             if time.monotonic() > deadline or worker.poll() is not None:
                 raise RuntimeError("the worker did not start; see its log in LABELER_VAR_DIR")
     except BaseException:
-        stop(server)
-        stop(worker)
+        stop_process_group(server)
+        stop_process_group(worker)
         raise
     return server, worker
 
@@ -221,8 +192,8 @@ def main() -> None:
                          f"{board['battle_count']:,} battles, largest error {largest_error(board, args.models):.1f} Elo; "
                          f"load average {os.getloadavg()[0]:.2f}")
     finally:
-        stop(server)
-        stop(worker)
+        stop_process_group(server)
+        stop_process_group(worker)
     print("\n".join(lines))
 
 

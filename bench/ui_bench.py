@@ -15,14 +15,12 @@ import argparse
 import io
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _setup import bench_manager, percentile, setup_django
+from _setup import bench_manager, free_port, percentile, setup_django, stop_process_group, wait_for_port
 
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/labeler_bench_ui")
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,12 +78,6 @@ def pairwise_tasks(count: int, rng: random.Random) -> list[dict]:
             for index in range(count)]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_server(port: int) -> subprocess.Popen:
     from django.core.management import call_command
 
@@ -96,24 +88,8 @@ def start_server(port: int) -> subprocess.Popen:
     env = {**os.environ, "DEBUG": "false"}
     log = open(Path(os.environ["LABELER_VAR_DIR"]) / "ui-bench-server.log", "wb")
     server = subprocess.Popen(web_command("127.0.0.1"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError(f"the web server exited; see {log.name}")
-            time.sleep(0.1)
-    raise RuntimeError("the web server did not start in 30 s")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
+    wait_for_port(port, server, log.name)
+    return server
 
 
 def log_in(page, base: str) -> None:
@@ -205,7 +181,7 @@ def main() -> int:
                 lines.append(summary(f"{kind}: submit -> next (Playwright)", outside))
             browser.close()
     finally:
-        stop_server(server)
+        stop_process_group(server, grace=10)
     from projects.models import Annotation
 
     stored = Annotation.objects.filter(completed_by=annotator, project__in=[text, image, pairwise]).count()
