@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from projects import services
 from projects.admin_access import grant_manager_admin
+from ml.models import ProjectModel
 from projects.models import JudgeCheck, Project, Task
 from projects.predictions import PredictionRow, store_predictions
 from tests.api_helpers import import_tasks
@@ -211,4 +212,30 @@ def test_the_judges_page_shows_agreement_with_people_and_what_the_checks_saved(
     page_width = page.evaluate("() => document.documentElement.scrollWidth")
     assert page_width <= width, f"the page is {page_width} px wide on a {width} px screen"
     screenshot(page, f"admin-judges-{width}")
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_pages_this_issue_changed_fit_the_screen(signed_in, live_server, manager, manager_world, console_errors,
+                                                     screenshot, width):
+    """The project form (predictions shown to annotators, the judges' link), the project model's judge settings
+    and the quality page (its date), at a desktop's and a phone's width."""
+    project = manager_world.url_values["project_id"]
+    ProjectModel.objects.filter(project_id=project).update(engine="llm_judge", url="http://llm.example/v1",
+                                                           llm_model="qwen2.5-7b-instruct")
+    model = ProjectModel.objects.get(project_id=project)
+    Project.objects.filter(pk=project).update(quality_summary={"computed_at": "2026-11-23T10:00:00+00:00", "tasks": 0})
+    page = signed_in(manager)
+    errors = console_errors(page)
+    page.set_viewport_size({"width": width, "height": 900})
+    for name, path, seen in [
+        ("project", f"/admin/projects/project/{project}/change/", "show predictions to annotators"),
+        ("project-model", f"/admin/ml/projectmodel/{model.pk}/change/", "LLM judge"),
+        ("quality", f"/admin/projects/project/{project}/quality/", "Computed 23 Nov 2026, 10:00 UTC"),
+    ]:
+        page.goto(live_server.url + path)
+        assert seen.lower() in page.locator("#content").inner_text().lower(), name
+        page_width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert page_width <= width, f"{name}: the page is {page_width} px wide on a {width} px screen"
+        page.screenshot(path=str(screenshot(page, f"admin-{name}-{width}")).replace(".png", "-full.png"), full_page=True)
     assert not errors, errors
